@@ -1,0 +1,5 @@
+import sys
+
+from nichekpi.cli import main
+
+sys.exit(main())

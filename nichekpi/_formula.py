@@ -1,0 +1,304 @@
+"""How a KPI formula is declared once and used everywhere.
+
+A formula is an arithmetic expression over named inputs, such as
+``"(customers_end - new_customers) / customers_start"``, plus the rules its inputs
+must obey. From that one declaration this module derives
+
+* the scalar Python function (validation in plain Python, then the arithmetic),
+* the vectorized evaluation over numpy arrays, with a per-element :class:`Problem`,
+* the native spreadsheet formula (``=(B5-B6)/B7``) used by the template workbooks,
+* the zero-denominator checks (every divisor in the expression must be above zero).
+
+Every input is a non-negative, finite number; inputs listed as ``whole`` must be
+whole numbers; ``rules`` are comparisons such as ``"satisfied <= responses"``.
+The expression language is the common part of Python and spreadsheet formulas:
+names, numbers, ``+ - * /`` and parentheses.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nichekpi._problem import Problem
+from nichekpi.errors import KpiInputError
+
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def show(value: object) -> str:
+    """Echo a value in a message the way a person would type it (80, 2.5, text 'abc')."""
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isnan(value):
+            return "NaN (not a number)"
+        if math.isinf(value):
+            return "infinity" if value > 0 else "minus infinity"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.10g}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _check_expression(node: ast.AST, params: Sequence[str], source: str) -> None:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if sub.id not in params:
+                raise ValueError(f"{source!r} uses {sub.id!r}, which is not one of {list(params)}")
+        elif isinstance(sub, ast.Constant):
+            if not isinstance(sub.value, (int, float)) or isinstance(sub.value, bool):
+                raise ValueError(f"{source!r}: only numbers may appear as constants")
+        elif isinstance(sub, ast.BinOp):
+            if type(sub.op) not in _OPERATORS:
+                raise ValueError(f"{source!r}: only + - * / are allowed")
+        elif not isinstance(sub, (ast.Expression, ast.Load, *_OPERATORS)):
+            raise ValueError(f"{source!r}: {type(sub).__name__} is not allowed in a formula")
+
+
+def _compile(source: str, params: Sequence[str]) -> Callable[..., object]:
+    return eval(f"lambda {', '.join(params)}: {source}", {"__builtins__": {}})  # noqa: S307
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``left <= right``: a part that must not be larger than its whole."""
+
+    left: str
+    right: str
+    why: str
+    check: Callable[..., object]
+    left_value: Callable[..., object]
+    right_value: Callable[..., object]
+
+    def message(self, env: Mapping[str, float], rename: Mapping[str, str]) -> str:
+        text = (
+            f"{_rename(self.left, rename)} ({show(self.left_value(**env))}) must not be more than "
+            f"{_rename(self.right, rename)} ({show(self.right_value(**env))})"
+        )
+        return f"{text}: {self.why}" if self.why else text
+
+
+def _rename(source: str, names: Mapping[str, str]) -> str:
+    tree = ast.parse(source, mode="eval")
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Name):
+            sub.id = names.get(sub.id, sub.id)
+    return ast.unparse(tree)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One KPI formula, declared once; see the module docstring."""
+
+    name: str
+    excel_name: str | None
+    params: tuple[str, ...]
+    expression: str
+    whole: frozenset[str]
+    rules: tuple[Rule, ...]
+    denominators: tuple[tuple[str, Callable[..., object]], ...]
+    kernel: Callable[..., object]
+
+    # -- scalar path -------------------------------------------------------------
+    def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
+        """Check one set of inputs and return them as floats, or raise :class:`KpiInputError`.
+
+        ``names`` replaces the parameter names in messages (a KPI's own input names,
+        such as ``total_hours`` for the ``total_time`` of ``AVG_TIME``).
+        """
+        labels = tuple(names) if names is not None else self.params
+        if len(values) != len(self.params):
+            raise KpiInputError(
+                f"{self.excel_name or self.name} takes {len(self.params)} inputs "
+                f"({', '.join(labels)}); got {len(values)}"
+            )
+        floats = tuple(
+            check_number(value, label, whole=param in self.whole)
+            for value, param, label in zip(values, self.params, labels)
+        )
+        env = dict(zip(self.params, floats))
+        rename = dict(zip(self.params, labels))
+        for text, divisor in self.denominators:
+            if divisor(**env) == 0:
+                shown = _rename(text, rename)
+                raise KpiInputError(
+                    f"{shown} must be greater than 0; got 0",
+                    argument=shown if shown in labels else None,
+                    problem=Problem.ZERO_DENOMINATOR,
+                )
+        for rule in self.rules:
+            if not rule.check(**env):
+                raise KpiInputError(rule.message(env, rename), problem=Problem.OUT_OF_RANGE)
+        return floats
+
+    def __call__(self, *values: object, names: Sequence[str] | None = None) -> float:
+        return float(self.kernel(*self.validate(values, names)))
+
+    # -- vectorized path ---------------------------------------------------------
+    def evaluate(self, *arrays: object) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluate element by element over numpy arrays (broadcast together).
+
+        Returns ``(values, problems)``: float results, and a :class:`Problem` code per
+        element. Elements with a problem have ``nan`` as value; the caller decides how
+        to show them. Inputs must already be numeric (NaN marks an empty cell); text
+        detection is the caller's job because only it knows what it received.
+        """
+        if len(arrays) != len(self.params):
+            raise KpiInputError(f"{self.excel_name or self.name} takes {len(self.params)} inputs; got {len(arrays)}")
+        columns = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))
+        env = dict(zip(self.params, columns))
+        shape = columns[0].shape if columns else ()
+        empty = np.zeros(shape, dtype=bool)
+        invalid = np.zeros(shape, dtype=bool)
+        with np.errstate(all="ignore"):
+            for param, column in env.items():
+                empty |= np.isnan(column)
+                invalid |= np.isinf(column) | (column < 0)
+                if param in self.whole:
+                    invalid |= np.floor(column) != column
+            zero = np.zeros(shape, dtype=bool)
+            for _, divisor in self.denominators:
+                zero |= divisor(**env) == 0
+            broken = np.zeros(shape, dtype=bool)
+            for rule in self.rules:
+                broken |= ~rule.check(**env)
+            values = np.asarray(self.kernel(**env), dtype=float)
+        # Same precedence as the scalar path: each input on its own, then the
+        # divisors, then the rules between inputs.
+        problems = np.full(shape, Problem.OK, dtype=np.int8)
+        problems[broken] = Problem.OUT_OF_RANGE
+        problems[zero] = Problem.ZERO_DENOMINATOR
+        problems[invalid] = Problem.OUT_OF_RANGE
+        problems[empty] = Problem.EMPTY
+        values = np.where(problems == Problem.OK, values, np.nan)
+        return values, problems
+
+    # -- spreadsheet path ----------------------------------------------------------
+    def spreadsheet_formula(self, refs: Mapping[str, str] | Sequence[str]) -> str:
+        """The expression with each input replaced by a cell reference, without ``=``.
+
+        >>> from nichekpi.formulas import retention_rate
+        >>> retention_rate.formula.spreadsheet_formula(["C5", "C6", "C7"])
+        '(C5 - C6) / C7'
+        """
+        if not isinstance(refs, Mapping):
+            refs = dict(zip(self.params, refs))
+        missing = set(self.params) - set(refs)
+        if missing:
+            raise ValueError(f"no cell reference for {sorted(missing)}")
+        return _rename(self.expression, refs)
+
+    def denominator_formulas(self, refs: Mapping[str, str] | Sequence[str]) -> list[str]:
+        """Each divisor of the expression as a spreadsheet expression (to guard against 0)."""
+        if not isinstance(refs, Mapping):
+            refs = dict(zip(self.params, refs))
+        return [_rename(text, refs) for text, _ in self.denominators]
+
+
+def check_number(value: object, name: str, *, whole: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite, non-negative number (whole if asked).
+
+    >>> check_number(3, "orders", whole=True)
+    3.0
+    >>> check_number(-1, "orders")
+    Traceback (most recent call last):
+    ...
+    nichekpi.errors.KpiInputError: orders must not be negative; got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise KpiInputError(f"{name} must be a number; got {show(value)}", argument=name, problem=Problem.NOT_A_NUMBER)
+    number = float(value)
+    if not math.isfinite(number):
+        raise KpiInputError(
+            f"{name} must be a finite number; got {show(number)}", argument=name, problem=Problem.OUT_OF_RANGE
+        )
+    if number < 0:
+        raise KpiInputError(
+            f"{name} must not be negative; got {show(number)}", argument=name, problem=Problem.OUT_OF_RANGE
+        )
+    if whole and not number.is_integer():
+        raise KpiInputError(
+            f"{name} must be a whole number (it counts something); got {show(number)}",
+            argument=name,
+            problem=Problem.OUT_OF_RANGE,
+        )
+    return number
+
+
+def _divisors(tree: ast.AST) -> list[str]:
+    return [
+        ast.unparse(sub.right) for sub in ast.walk(tree) if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Div)
+    ]
+
+
+def formula(
+    expression: str,
+    *,
+    excel: str | None,
+    whole: Sequence[str] = (),
+    rules: Sequence[str | tuple[str, str]] = (),
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Declare a KPI formula on a documented signature.
+
+    The decorated function only carries the signature and the docstring; the
+    returned function validates its inputs and evaluates ``expression``. It also
+    carries the :class:`Formula` as ``.formula``.
+    """
+
+    def decorate(signature_holder: Callable[..., float]) -> Callable[..., float]:
+        params = tuple(inspect.signature(signature_holder).parameters)
+        if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in inspect.signature(signature_holder).parameters.values()):
+            raise ValueError(f"{signature_holder.__name__}: formula inputs must be plain positional parameters")
+        tree = ast.parse(expression, mode="eval")
+        _check_expression(tree, params, expression)
+        unknown = set(whole) - set(params)
+        if unknown:
+            raise ValueError(f"whole inputs {sorted(unknown)} are not parameters of {signature_holder.__name__}")
+        built_rules = []
+        for rule in rules:
+            text, why = (rule, "") if isinstance(rule, str) else rule
+            compare = ast.parse(text, mode="eval").body
+            if not (isinstance(compare, ast.Compare) and len(compare.ops) == 1 and isinstance(compare.ops[0], ast.LtE)):
+                raise ValueError(f"rule {text!r} must have the form 'part <= whole'")
+            left, right = ast.unparse(compare.left), ast.unparse(compare.comparators[0])
+            for side in (left, right):
+                _check_expression(ast.parse(side, mode="eval"), params, side)
+            built_rules.append(
+                Rule(left, right, why, _compile(text, params), _compile(left, params), _compile(right, params))
+            )
+        spec = Formula(
+            name=signature_holder.__name__,
+            excel_name=excel,
+            params=params,
+            expression=ast.unparse(tree),
+            whole=frozenset(whole),
+            rules=tuple(built_rules),
+            denominators=tuple((text, _compile(text, params)) for text in _divisors(tree)),
+            kernel=_compile(expression, params),
+        )
+
+        signature = inspect.signature(signature_holder)
+
+        @functools.wraps(signature_holder)
+        def compute(*values: object, **named: object) -> float:
+            if named or len(values) != len(params):  # let Python word the TypeError
+                values = tuple(signature.bind(*values, **named).arguments.values())
+            return spec(*values)
+
+        compute.formula = spec  # type: ignore[attr-defined]
+        return compute
+
+    return decorate

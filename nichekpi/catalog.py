@@ -1,0 +1,466 @@
+"""The catalog: business types, their KPIs, inputs, units, directions and thresholds.
+
+This is the single source of truth. The data lives in TOML files (one per business
+type, under ``nichekpi/data/businesses/``, plus ``units.toml``); this module loads and
+checks them and answers questions about them. A user describes one more business
+type in a file of the same shape and loads it with :func:`load_business_file` or
+``nichekpi ... --business-file FILE``; the README's "Your own business type" shows one.
+
+Only the standard library and the formula registry are used here, so the catalog
+also runs inside xlwings Lite (Pyodide).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nichekpi._formula import Formula, show
+from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
+from nichekpi.formulas import FORMULAS
+
+TIER_KEYS = ("typical", "above_average", "exceptional")
+"""Threshold keys, from the lowest tier that has a threshold to the highest."""
+
+TIERS = ("Below typical", "Typical", "Above average", "Exceptional")
+"""Tier names, from worst to best."""
+
+TIER_OF_KEY = dict(zip(TIER_KEYS, TIERS[1:]))
+BETTER = ("higher", "lower")
+
+_BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_NAME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A result unit: how a value is shown in text and in a workbook cell."""
+
+    id: str
+    label: str
+    style: str  #: "percent", "currency" or "number"
+    excel_format: str
+
+    def format(self, value: float | None, *, label: bool = True) -> str:
+        """``value`` as a person reads it: ``90%``, ``$100.00``, ``5 hours``, ``-`` for none.
+
+        ``label=False`` leaves out the unit's name after a plain number (for tables
+        whose heading already names the unit).
+        """
+        if value is None:
+            return "-"
+        if self.style == "percent":
+            return f"{value * 100:.1f}".removesuffix(".0") + "%"
+        if self.style == "currency":
+            return f"{self.label}{value:,.2f}"
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        return f"{text} {self.label}" if label and self.label != "ratio" else text
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a KPI, as a planner types it each month."""
+
+    id: str
+    label: str
+    unit: str
+    help: str
+    whole: bool  #: taken from the formula: counts must be whole numbers
+
+
+@dataclass(frozen=True)
+class Example:
+    """The article's worked example: the inputs in order and the result it states."""
+
+    inputs: tuple[float, ...]
+    result: float
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI of one business type."""
+
+    id: str
+    name: str
+    original_name: str
+    formula: Formula
+    unit: Unit
+    better: str
+    thresholds: Mapping[str, float | None]
+    sources: Mapping[str, str]
+    inputs: tuple[Input, ...]
+    example: Example | None = None
+    note: str = ""
+
+    @property
+    def function(self) -> str | None:
+        """The Excel function computing this KPI (``None`` for a count entered directly)."""
+        return self.formula.excel_name
+
+    def compute(self, *values: object) -> float:
+        """The KPI from its inputs, in the order of :attr:`inputs`; messages use the input ids."""
+        return self.formula(*values, names=[i.id for i in self.inputs])
+
+    def tier(self, value: float) -> str:
+        """The benchmark tier of ``value`` for this KPI; see :func:`tier_for`."""
+        return tier_for(value, self.better, self.thresholds)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The article a business type's KPIs and benchmarks come from."""
+
+    title: str
+    language: str
+    published: _dt.date | None
+    file: str
+    market: str
+
+
+@dataclass(frozen=True)
+class Business:
+    """A business type and its KPIs."""
+
+    id: str
+    name: str
+    example_business: str
+    source: Source
+    kpis: tuple[Kpi, ...]
+    origin: str = field(default="", compare=False)  #: the file it was read from
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        for kpi in self.kpis:
+            if kpi.id == kpi_id:
+                return kpi
+        raise UnknownNameError("KPI", kpi_id, [k.id for k in self.kpis], context=f" for {self.id}")
+
+
+def tier_for(value: object, better: str, thresholds: Mapping[str, float | None]) -> str:
+    """The tier of ``value`` given a direction and thresholds.
+
+    A value exactly on a threshold belongs to the better tier. For a lower-is-better
+    KPI the comparisons turn round. A tier without a threshold is skipped; with no
+    typical threshold, every value short of the next tier is ``Typical``.
+
+    >>> tier_for(0.85, "higher", {"typical": 0.75, "above_average": 0.85, "exceptional": 0.9})
+    'Above average'
+    >>> tier_for(30, "lower", {"typical": 20, "above_average": None, "exceptional": 10})
+    'Below typical'
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
+    sign = 1 if better == "higher" else -1
+    for key in reversed(TIER_KEYS):
+        threshold = thresholds.get(key)
+        if threshold is not None and sign * value >= sign * threshold:
+            return TIER_OF_KEY[key]
+    return TIERS[1] if thresholds.get("typical") is None else TIERS[0]
+
+
+class Catalog:
+    """Business types by id, with look-ups that name the valid choices on a miss."""
+
+    def __init__(self, businesses: Iterable[Business]):
+        self._businesses: dict[str, Business] = {}
+        for business in businesses:
+            if business.id in self._businesses:
+                raise CatalogError(
+                    f"{business.origin or business.id}: business type {business.id!r} is already defined"
+                    f" (in {self._businesses[business.id].origin or 'the catalog'})"
+                )
+            self._businesses[business.id] = business
+
+    def __iter__(self):
+        return iter(self._businesses.values())
+
+    def __len__(self) -> int:
+        return len(self._businesses)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._businesses)
+
+    def business(self, business_id: str) -> Business:
+        try:
+            return self._businesses[business_id]
+        except (KeyError, TypeError):
+            raise UnknownNameError("business type", business_id, self.ids) from None
+
+    def kpi(self, business_id: str, kpi_id: str) -> Kpi:
+        return self.business(business_id).kpi(kpi_id)
+
+    def with_businesses(self, businesses: Iterable[Business]) -> Catalog:
+        """A new catalog with more business types (an id already present is an error)."""
+        return Catalog([*self, *businesses])
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+def parse_units(data: Mapping[str, Any]) -> dict[str, Unit]:
+    units = {}
+    for unit_id, spec in data.items():
+        try:
+            units[unit_id] = Unit(unit_id, str(spec["label"]), str(spec["style"]), str(spec["excel_format"]))
+        except KeyError as missing:
+            raise CatalogError(f"unit {unit_id!r} has no {missing.args[0]!r}") from None
+        if units[unit_id].style not in ("percent", "currency", "number"):
+            raise CatalogError(f"unit {unit_id!r}: style must be percent, currency or number")
+    return units
+
+
+class _Reader:
+    """Reads one mapping of a data file, naming the place of every problem."""
+
+    def __init__(self, data: object, where: str):
+        if not isinstance(data, Mapping):
+            raise CatalogError(f"{where}: expected a table of keys and values")
+        self.data, self.where = data, where
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: object = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise CatalogError(f"{self.where}: missing {key!r}")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise CatalogError(f"{self.where}: {key!r} must be {names}; got {value!r}")
+        return value
+
+    def text(self, key: str, default: object = ...) -> str:
+        value = self.get(key, str, default)
+        if isinstance(value, str) and not value.strip() and default is ...:
+            raise CatalogError(f"{self.where}: {key!r} must not be empty")
+        return value
+
+    def ident(self, key: str, pattern: re.Pattern[str], rule: str) -> str:
+        value = self.text(key)
+        if not pattern.match(value):
+            raise CatalogError(f"{self.where}: {key} {value!r} must be {rule}")
+        return value
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CatalogError(f"{where}: must be a finite number; got {value!r}")
+    return float(value)
+
+
+def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
+    r = _Reader(data, where)
+    kpi_id = r.ident("id", _NAME_ID, "lowercase letters, digits and _ (starting with a letter)")
+    where = f"{where} ({kpi_id})"
+    r.where = where
+    formula_name = r.text("formula")
+    if formula_name not in FORMULAS:
+        raise CatalogError(f"{where}: unknown formula {formula_name!r}; choose one of: {', '.join(FORMULAS)}")
+    formula = FORMULAS[formula_name]
+    unit_id = r.text("unit")
+    if unit_id not in units:
+        raise CatalogError(f"{where}: unknown unit {unit_id!r}; choose one of: {', '.join(units)}")
+    better = r.text("better")
+    if better not in BETTER:
+        raise CatalogError(f"{where}: better must be 'higher' or 'lower'; got {better!r}")
+
+    raw_inputs = r.get("inputs", list)
+    if len(raw_inputs) != len(formula.params):
+        raise CatalogError(
+            f"{where}: formula {formula_name} takes {len(formula.params)} inputs "
+            f"({', '.join(formula.params)}); the file gives {len(raw_inputs)}"
+        )
+    inputs = []
+    for position, (raw, param) in enumerate(zip(raw_inputs, formula.params), start=1):
+        ir = _Reader(raw, f"{where} input {position}")
+        inputs.append(
+            Input(
+                id=ir.ident("id", _NAME_ID, "lowercase letters, digits and _ (starting with a letter)"),
+                label=ir.text("label"),
+                unit=ir.text("unit"),
+                help=ir.text("help", ""),
+                whole=param in formula.whole,
+            )
+        )
+    if len({i.id for i in inputs}) != len(inputs):
+        raise CatalogError(f"{where}: input ids must be different from each other")
+
+    tr = _Reader(r.get("thresholds", Mapping), f"{where} thresholds")
+    unknown = set(tr.data) - set(TIER_KEYS)
+    if unknown:
+        raise CatalogError(f"{tr.where}: unknown tier {sorted(unknown)}; use {', '.join(TIER_KEYS)}")
+    thresholds = {key: (_number(tr.data[key], f"{tr.where} {key}") if key in tr.data else None) for key in TIER_KEYS}
+    given = [(key, value) for key, value in thresholds.items() if value is not None]
+    if not given:
+        raise CatalogError(f"{tr.where}: give at least one threshold")
+    sign = 1 if better == "higher" else -1
+    for (low_key, low), (high_key, high) in zip(given, given[1:]):
+        if not sign * low < sign * high:
+            order = "rise" if better == "higher" else "fall"
+            raise CatalogError(
+                f"{tr.where}: for a {better}-is-better KPI the thresholds must {order} from typical to "
+                f"exceptional; {low_key} is {show(low)} and {high_key} is {show(high)}"
+            )
+
+    sources = r.get("sources", Mapping, {})
+    extra = set(sources) - {key for key, _ in given}
+    if extra:
+        raise CatalogError(f"{where} sources: {sorted(extra)} have no threshold")
+    sources = {key: _Reader(sources, f"{where} sources").text(key) for key in sources}
+
+    example = None
+    if "example" in r.data:
+        er = _Reader(r.data["example"], f"{where} example")
+        values = tuple(_number(v, f"{er.where} inputs") for v in er.get("inputs", list))
+        example = Example(values, _number(er.data.get("result"), f"{er.where} result"))
+        try:
+            formula.validate(values, names=[i.id for i in inputs])
+        except KpiInputError as error:
+            raise CatalogError(f"{er.where}: {error}") from None
+
+    return Kpi(
+        id=kpi_id,
+        name=r.text("name"),
+        original_name=r.text("original_name", ""),
+        formula=formula,
+        unit=units[unit_id],
+        better=better,
+        thresholds=thresholds,
+        sources=sources,
+        inputs=tuple(inputs),
+        example=example,
+        note=r.text("note", ""),
+    )
+
+
+def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: str = "") -> Business:
+    """Build a :class:`Business` from the parsed contents of a business-type file."""
+    r = _Reader(data, origin or "business type")
+    business_id = r.ident("id", _BUSINESS_ID, "lowercase words joined by '-', such as 'custom-candles'")
+    sr = _Reader(r.get("source", Mapping, {}), f"{r.where} source")
+    published = sr.get("published", (_dt.date, str), None)
+    if isinstance(published, str):
+        try:
+            published = _dt.date.fromisoformat(published)
+        except ValueError:
+            raise CatalogError(f"{sr.where}: published must be a date like 2024-10-25; got {published!r}") from None
+    source = Source(
+        title=sr.text("title", ""),
+        language=sr.text("language", ""),
+        published=published,
+        file=sr.text("file", ""),
+        market=sr.text("market", ""),
+    )
+    raw_kpis = r.get("kpis", list)
+    if not raw_kpis:
+        raise CatalogError(f"{r.where}: give at least one [[kpis]] entry")
+    kpis = tuple(_parse_kpi(raw, units, f"{r.where} KPI {n}") for n, raw in enumerate(raw_kpis, start=1))
+    ids = [k.id for k in kpis]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogError(f"{r.where}: KPI ids must be unique; repeated: {', '.join(duplicates)}")
+    return Business(
+        id=business_id,
+        name=r.text("name"),
+        example_business=r.text("example_business", ""),
+        source=source,
+        kpis=kpis,
+        origin=origin,
+    )
+
+
+def parse_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogError(f"{origin}: not valid TOML: {error}") from None
+
+
+def _data_text(*parts: str) -> str:
+    return resources.files("nichekpi").joinpath("data", *parts).read_text(encoding="utf-8")
+
+
+def builtin_units() -> dict[str, Unit]:
+    return parse_units(parse_toml(_data_text("units.toml"), "units.toml"))
+
+
+def load_business_file(path: str | Path, units: Mapping[str, Unit] | None = None) -> Business:
+    """Read a user's business-type file (TOML, same shape as the built-in ones)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read the file ({error.strerror})") from None
+    return parse_business(parse_toml(text, str(path)), units or builtin_units(), str(path))
+
+
+def catalog_from_texts(units_text: str, business_texts: Mapping[str, str]) -> Catalog:
+    """A catalog from the texts of the data files (used where there are no package files)."""
+    units = parse_units(parse_toml(units_text, "units.toml"))
+    return Catalog(parse_business(parse_toml(text, name), units, name) for name, text in business_texts.items())
+
+
+def builtin_texts() -> tuple[str, dict[str, str]]:
+    """The texts of the built-in data files: ``(units, {file name: business type})``."""
+    folder = resources.files("nichekpi").joinpath("data", "businesses")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
+    return _data_text("units.toml"), {name: folder.joinpath(name).read_text(encoding="utf-8") for name in names}
+
+
+_DEFAULT: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    """The built-in catalog: the five business types of the articles."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = catalog_from_texts(*builtin_texts())
+    return _DEFAULT
+
+
+def set_default_catalog(catalog: Catalog) -> None:
+    """Replace the built-in catalog (the xlwings Lite bundle embeds its own data files)."""
+    global _DEFAULT
+    _DEFAULT = catalog
+
+
+def with_business_files(paths: Sequence[str | Path], catalog: Catalog | None = None) -> Catalog:
+    """The catalog plus the business types described in ``paths``."""
+    base = catalog or default_catalog()
+    units = builtin_units()
+    return base.with_businesses(load_business_file(p, units) for p in paths)
+
+
+def tier(value: float, kpi: str | Kpi, business: str | None = None, *, catalog: Catalog | None = None) -> str:
+    """The benchmark tier of a KPI value: ``Below typical``, ``Typical``, ``Above average`` or ``Exceptional``.
+
+    Parameters
+    ----------
+    value : float
+        The KPI's value, in its unit (a fraction for rates, points for NPS).
+    kpi : str or Kpi
+        The KPI id (``"csat"``), or a :class:`Kpi`.
+    business : str
+        The business type id (``"custom-dollhouses"``); not needed with a :class:`Kpi`.
+
+    Examples
+    --------
+    Dreamscape Miniatures kept 90% of its customers:
+
+    >>> tier(0.9, "retention_rate", "custom-dollhouses")
+    'Exceptional'
+    >>> tier(0.3, "design_revision_rate", "custom-dollhouses")
+    'Below typical'
+    """
+    if not isinstance(kpi, Kpi):
+        if business is None:
+            raise TypeError("tier() needs the business type id when kpi is an id")
+        kpi = (catalog or default_catalog()).kpi(business, kpi)
+    return kpi.tier(value)

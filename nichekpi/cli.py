@@ -1,0 +1,174 @@
+"""The ``nichekpi`` command line: a thin layer over the catalog and the formulas."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from nichekpi.catalog import TIER_KEYS, Business, Catalog, Kpi, default_catalog, with_business_files
+from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
+
+USAGE_ERROR = 2  #: unknown names, wrong number of arguments (as argparse does)
+INPUT_ERROR = 1  #: well-formed command, values a formula cannot use
+
+
+class CommandError(Exception):
+    """A problem to report on one line, with the exit status to use."""
+
+    def __init__(self, message: str, status: int = USAGE_ERROR):
+        super().__init__(message)
+        self.status = status
+
+
+def kpi_record(kpi: Kpi) -> dict[str, object]:
+    """One KPI as the JSON object of ``nichekpi kpis BUSINESS --json``."""
+    return {
+        "id": kpi.id,
+        "name": kpi.name,
+        "function": kpi.function,
+        "unit": kpi.unit.id,
+        "better": kpi.better,
+        "thresholds": {key: kpi.thresholds[key] for key in TIER_KEYS},
+    }
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _business_table(catalog: Catalog) -> str:
+    rows = [("BUSINESS", "NAME", "KPIS", "SOURCE")]
+    for business in catalog:
+        source = business.source
+        when = f", {source.published.isoformat()}" if source.published else ""
+        rows.append((business.id, business.name, str(len(business.kpis)), f"{source.language}{when}".strip(", ")))
+    return _table(rows)
+
+
+def _kpi_table(business: Business) -> str:
+    rows = [("KPI", "NAME", "EXCEL FUNCTION", "UNIT", "BETTER", "TYPICAL", "ABOVE AVG", "EXCEPTIONAL")]
+    for kpi in business.kpis:
+        arguments = ", ".join(i.id for i in kpi.inputs)
+        function = f"{kpi.function}({arguments})" if kpi.function else f"entered directly ({arguments})"
+        rows.append(
+            (
+                kpi.id,
+                kpi.name,
+                function,
+                kpi.unit.label,
+                kpi.better,
+                *(kpi.unit.format(kpi.thresholds[key], label=False) for key in TIER_KEYS),
+            )
+        )
+    return f"{business.name} ({business.id})\n\n{_table(rows)}"
+
+
+def _number_argument(text: str) -> object:
+    """A command-line input as a number; text that is no number is passed on for the formula to reject."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    try:
+        return with_business_files(args.business_file) if args.business_file else default_catalog()
+    except CatalogError as error:
+        raise CommandError(str(error)) from None
+
+
+def cmd_kpis(args: argparse.Namespace) -> None:
+    catalog = _catalog(args)
+    if args.business is None:
+        if args.json:
+            records = [{"id": b.id, "name": b.name, "kpis": [k.id for k in b.kpis]} for b in catalog]
+            print(json.dumps(records, indent=2, ensure_ascii=False))
+        else:
+            print(_business_table(catalog))
+        return
+    business = catalog.business(args.business)
+    if args.json:
+        print(json.dumps([kpi_record(k) for k in business.kpis], indent=2, ensure_ascii=False))
+    else:
+        print(_kpi_table(business))
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    kpi = _catalog(args).kpi(args.business, args.kpi)
+    names = [i.id for i in kpi.inputs]
+    if len(args.inputs) != len(names):
+        raise CommandError(f"{kpi.id} takes {len(names)} inputs ({', '.join(names)}); got {len(args.inputs)}")
+    try:
+        value = kpi.compute(*(_number_argument(text) for text in args.inputs))
+    except KpiInputError as error:
+        raise CommandError(str(error), INPUT_ERROR) from None
+    tier = kpi.tier(value)
+    if args.json:
+        print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
+    else:
+        print(f"{kpi.name}: {kpi.unit.format(value)} ({tier})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nichekpi",
+        description="KPIs and industry benchmarks for small custom-made businesses, for Excel.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    catalog_options = argparse.ArgumentParser(add_help=False)
+    catalog_options.add_argument(
+        "--business-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also load your own business type from this TOML file (may be repeated)",
+    )
+
+    kpis = commands.add_parser(
+        "kpis", parents=[catalog_options], help="list the business types, or one business type's KPIs"
+    )
+    kpis.add_argument("business", nargs="?", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
+    kpis.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    kpis.set_defaults(handler=cmd_kpis)
+
+    score = commands.add_parser("score", parents=[catalog_options], help="compute one KPI and its benchmark tier")
+    score.add_argument("business", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
+    score.add_argument("kpi", metavar="KPI", help="a KPI id of that business type, e.g. retention_rate")
+    score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
+    score.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
+    score.set_defaults(handler=cmd_score)
+    return parser
+
+
+def _version() -> str:
+    from nichekpi import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except UnknownNameError as error:
+        print(f"nichekpi: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except CommandError as error:
+        print(f"nichekpi: {error}", file=sys.stderr)
+        return error.status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
