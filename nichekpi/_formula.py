@@ -116,6 +116,10 @@ class Formula:
     def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
         """Check one set of inputs and return them as floats, or raise :class:`KpiInputError`.
 
+        The checks run in this order, and the first that fails is reported: an input
+        that is not a number; an input that is negative, not finite or not whole; a
+        divisor that is 0; a part larger than its whole.
+
         ``names`` replaces the parameter names in messages (a KPI's own input names,
         such as ``total_hours`` for the ``total_time`` of ``AVG_TIME``).
         """
@@ -125,6 +129,9 @@ class Formula:
                 f"{self.excel_name or self.name} takes {len(self.params)} inputs "
                 f"({', '.join(labels)}); got {len(values)}"
             )
+        for value, label in zip(values, labels):  # text anywhere is reported before any value rule
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                check_number(value, label)
         floats = tuple(
             check_number(value, label, whole=param in self.whole)
             for value, param, label in zip(values, self.params, labels)
@@ -145,7 +152,13 @@ class Formula:
         return floats
 
     def __call__(self, *values: object, names: Sequence[str] | None = None) -> float:
-        return float(self.kernel(*self.validate(values, names)))
+        result = float(self.kernel(*self.validate(values, names)))
+        if not math.isfinite(result):
+            raise KpiInputError(
+                f"{self.excel_name or self.name} is too large to compute from these inputs",
+                problem=Problem.OUT_OF_RANGE,
+            )
+        return result
 
     # -- vectorized path ---------------------------------------------------------
     def evaluate(self, *arrays: object) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +194,7 @@ class Formula:
         problems = np.full(shape, Problem.OK, dtype=np.int8)
         problems[broken] = Problem.OUT_OF_RANGE
         problems[zero] = Problem.ZERO_DENOMINATOR
-        problems[invalid] = Problem.OUT_OF_RANGE
+        problems[invalid | ((problems == Problem.OK) & ~np.isfinite(values))] = Problem.OUT_OF_RANGE
         problems[empty] = Problem.EMPTY
         values = np.where(problems == Problem.OK, values, np.nan)
         return values, problems

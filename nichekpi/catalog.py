@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nichekpi._formula import Formula, show
 from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
 from nichekpi.formulas import FORMULAS
@@ -143,12 +145,29 @@ class Business:
         raise UnknownNameError("KPI", kpi_id, [k.id for k in self.kpis], context=f" for {self.id}")
 
 
-def tier_for(value: object, better: str, thresholds: Mapping[str, float | None]) -> str:
-    """The tier of ``value`` given a direction and thresholds.
+def tier_indices(values: np.ndarray, better: str, thresholds: Mapping[str, float | None]) -> np.ndarray:
+    """The tier of each value as an index into :data:`TIERS` (0 is ``Below typical``).
 
     A value exactly on a threshold belongs to the better tier. For a lower-is-better
     KPI the comparisons turn round. A tier without a threshold is skipped; with no
-    typical threshold, every value short of the next tier is ``Typical``.
+    typical threshold, every value short of the next tier is ``Typical``. Values
+    must be finite; NaN compares as below every threshold.
+
+    >>> tier_indices(np.array([0.7, 0.8, 0.95]), "higher", {"typical": 0.75, "above_average": 0.85, "exceptional": 0.9})
+    array([0, 1, 3], dtype=int8)
+    """
+    sign = 1.0 if better == "higher" else -1.0
+    signed = sign * np.asarray(values, dtype=float)
+    indices = np.full(signed.shape, 0 if thresholds.get("typical") is not None else 1, dtype=np.int8)
+    for index, key in enumerate(TIER_KEYS, start=1):  # thresholds rise (signed), so later wins
+        threshold = thresholds.get(key)
+        if threshold is not None:
+            indices[signed >= sign * threshold] = index
+    return indices
+
+
+def tier_for(value: object, better: str, thresholds: Mapping[str, float | None]) -> str:
+    """The tier of one value given a direction and thresholds; see :func:`tier_indices`.
 
     >>> tier_for(0.85, "higher", {"typical": 0.75, "above_average": 0.85, "exceptional": 0.9})
     'Above average'
@@ -157,12 +176,7 @@ def tier_for(value: object, better: str, thresholds: Mapping[str, float | None])
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
-    sign = 1 if better == "higher" else -1
-    for key in reversed(TIER_KEYS):
-        threshold = thresholds.get(key)
-        if threshold is not None and sign * value >= sign * threshold:
-            return TIER_OF_KEY[key]
-    return TIERS[1] if thresholds.get("typical") is None else TIERS[0]
+    return TIERS[int(tier_indices(np.array([value]), better, thresholds)[0])]
 
 
 class Catalog:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from nichekpi.catalog import TIER_KEYS, Business, Catalog, Kpi, default_catalog, with_business_files
 from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
@@ -118,6 +120,39 @@ def cmd_score(args: argparse.Namespace) -> None:
         print(f"{kpi.name}: {kpi.unit.format(value)} ({tier})")
 
 
+def cmd_addin_lite(args: argparse.Namespace) -> None:
+    from nichekpi.addin import lite_bundle, write_atomically
+
+    files = lite_bundle()
+    targets = {name: args.out / name for name in files}
+    existing = [str(path) for path in targets.values() if path.exists()]
+    if existing and not args.force:
+        raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
+    for name, path in targets.items():
+        write_atomically(path, files[name])
+        print(f"wrote {path}")
+    print(
+        "In Excel: open xlwings Lite (Home tab), paste main.py into the editor and requirements.txt "
+        "into its requirements.txt tab; then type =CSAT(120,150) in a cell."
+    )
+
+
+def cmd_addin_classic(args: argparse.Namespace) -> None:
+    from nichekpi.addin import CLASSIC_STEPS, apply_classic, default_config_path
+
+    path = args.config or default_config_path()
+    change = apply_classic(path, args.interpreter, dry_run=args.dry_run)
+    verb = "would change" if args.dry_run else "changed"
+    for line in change.changes:
+        print(f"{path}: {verb} {line}")
+    for line in change.notes:
+        print(f"{path}: note: {line}")
+    if not change.changes:
+        print(f"{path}: nothing to change")
+    print()
+    print(CLASSIC_STEPS, end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nichekpi",
@@ -148,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
     score.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
     score.set_defaults(handler=cmd_score)
+
+    addin = commands.add_parser("addin", help="set up the Excel functions (classic Windows add-in or xlwings Lite)")
+    ways = addin.add_subparsers(dest="way", required=True, metavar="WAY")
+    lite = ways.add_parser("lite", help="write main.py and requirements.txt to paste into xlwings Lite")
+    lite.add_argument("--out", type=Path, default=Path("addin/lite"), help="folder to write to (default: addin/lite)")
+    lite.add_argument("--force", action="store_true", help="replace files that are already there")
+    lite.set_defaults(handler=cmd_addin_lite)
+    classic = ways.add_parser(
+        "classic", help="add nichekpi.udfs to the classic xlwings add-in's UDF Modules, and print the steps"
+    )
+    classic.add_argument("--config", type=Path, help="the xlwings.conf to update (default: the add-in's user config)")
+    classic.add_argument("--interpreter", help="Python for the add-in if none is set (default: this one)")
+    classic.add_argument("--dry-run", action="store_true", help="show the changes without writing")
+    classic.set_defaults(handler=cmd_addin_classic)
     return parser
 
 
@@ -167,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"nichekpi: {error}", file=sys.stderr)
         return error.status
+    except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
