@@ -111,6 +111,8 @@ class Formula:
     rules: tuple[Rule, ...]
     denominators: tuple[tuple[str, Callable[..., object]], ...]
     kernel: Callable[..., object]
+    period: Mapping[str, str]  #: how each input adds up over months: "sum", "first" or "last"
+    lowest: float = 0.0  #: the lowest value the result can take (NPS: -100, growth: -1)
 
     # -- scalar path -------------------------------------------------------------
     def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
@@ -203,22 +205,37 @@ class Formula:
     def spreadsheet_formula(self, refs: Mapping[str, str] | Sequence[str]) -> str:
         """The expression with each input replaced by a cell reference, without ``=``.
 
+        References must not contain spaces (sheet names such as ``Inputs`` are fine).
+
         >>> from nichekpi.formulas import retention_rate
         >>> retention_rate.formula.spreadsheet_formula(["C5", "C6", "C7"])
-        '(C5 - C6) / C7'
+        '(C5-C6)/C7'
         """
+        return _rename(self.expression, self._refs(refs)).replace(" ", "")
+
+    def spreadsheet_checks(self, refs: Mapping[str, str] | Sequence[str]) -> list[str]:
+        """Conditions that must all hold for the result to be valid, as spreadsheet expressions.
+
+        The same rules as :meth:`validate`, for cells known to hold numbers.
+
+        >>> from nichekpi.formulas import csat
+        >>> csat.formula.spreadsheet_checks(["B2", "B3"])
+        ['B2>=0', 'B3>=0', 'INT(B2)=B2', 'INT(B3)=B3', 'B3>0', 'B2<=B3']
+        """
+        refs = self._refs(refs)
+        checks = [f"{refs[p]}>=0" for p in self.params]
+        checks += [f"INT({refs[p]})={refs[p]}" for p in self.params if p in self.whole]
+        checks += [_rename(text, refs).replace(" ", "") + ">0" for text, _ in self.denominators]
+        checks += [f"{_rename(rule.left, refs)}<={_rename(rule.right, refs)}".replace(" ", "") for rule in self.rules]
+        return checks
+
+    def _refs(self, refs: Mapping[str, str] | Sequence[str]) -> Mapping[str, str]:
         if not isinstance(refs, Mapping):
             refs = dict(zip(self.params, refs))
         missing = set(self.params) - set(refs)
         if missing:
             raise ValueError(f"no cell reference for {sorted(missing)}")
-        return _rename(self.expression, refs)
-
-    def denominator_formulas(self, refs: Mapping[str, str] | Sequence[str]) -> list[str]:
-        """Each divisor of the expression as a spreadsheet expression (to guard against 0)."""
-        if not isinstance(refs, Mapping):
-            refs = dict(zip(self.params, refs))
-        return [_rename(text, refs) for text, _ in self.denominators]
+        return refs
 
 
 def check_number(value: object, name: str, *, whole: bool = False) -> float:
@@ -263,12 +280,17 @@ def formula(
     excel: str | None,
     whole: Sequence[str] = (),
     rules: Sequence[str | tuple[str, str]] = (),
+    period: Mapping[str, str] | None = None,
+    lowest: float = 0.0,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Declare a KPI formula on a documented signature.
 
     The decorated function only carries the signature and the docstring; the
     returned function validates its inputs and evaluates ``expression``. It also
-    carries the :class:`Formula` as ``.formula``.
+    carries the :class:`Formula` as ``.formula``. ``period`` says how an input adds
+    up over several months: ``"sum"`` (the default), or the value of the ``"first"``
+    or ``"last"`` month (a stock, such as customers at the start or end).
+    ``lowest`` is the lowest value the result can take for valid inputs.
     """
 
     def decorate(signature_holder: Callable[..., float]) -> Callable[..., float]:
@@ -280,6 +302,9 @@ def formula(
         unknown = set(whole) - set(params)
         if unknown:
             raise ValueError(f"whole inputs {sorted(unknown)} are not parameters of {signature_holder.__name__}")
+        periods = {param: "sum" for param in params} | dict(period or {})
+        if set(periods) - set(params) or set(periods.values()) - {"sum", "first", "last"}:
+            raise ValueError(f"period {period!r} must map parameters to 'sum', 'first' or 'last'")
         built_rules = []
         for rule in rules:
             text, why = (rule, "") if isinstance(rule, str) else rule
@@ -301,6 +326,8 @@ def formula(
             rules=tuple(built_rules),
             denominators=tuple((text, _compile(text, params)) for text in _divisors(tree)),
             kernel=_compile(expression, params),
+            period=periods,
+            lowest=lowest,
         )
 
         signature = inspect.signature(signature_holder)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from nichekpi._files import write_text
 from nichekpi.catalog import builtin_texts
 
 UDF_MODULE = "nichekpi.udfs"
@@ -88,22 +88,6 @@ def lite_bundle() -> dict[str, str]:
         f"# nichekpi for xlwings Lite. numpy comes with Pyodide: do not pin it.\n{XLWINGS_REQUIREMENT}\nnumpy\n"
     )
     return {"main.py": "".join(lines), "requirements.txt": requirements}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a failure leaves no half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # -- the classic add-in's xlwings.conf -------------------------------------------------
@@ -181,8 +165,8 @@ def apply_classic(path: Path, interpreter: str | None = None, *, dry_run: bool =
     change = configure_classic(current, interpreter or sys.executable)
     if change.changes and not dry_run:
         if path.exists():
-            write_atomically(path.with_name(path.name + ".bak"), current)
-        write_atomically(path, change.text)
+            write_text(path.with_name(path.name + ".bak"), current)
+        write_text(path, change.text)
     return change
 
 

@@ -179,6 +179,39 @@ def tier_for(value: object, better: str, thresholds: Mapping[str, float | None])
     return TIERS[int(tier_indices(np.array([value]), better, thresholds)[0])]
 
 
+def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float | None:
+    """A KPI over several months, from its inputs added up, not from averaging monthly values.
+
+    ``months`` holds each month's inputs in the order of :attr:`Kpi.inputs` (or
+    ``None``). Only months whose inputs are complete and valid count. Each input adds
+    up as its formula says: most are summed; a stock such as customers at the start
+    takes the first month's value, customers at the end the last month's. Returns
+    ``None`` when no month counts; raises :class:`KpiInputError` when the added-up
+    inputs break a rule.
+
+    >>> crr = default_catalog().kpi("custom-dollhouses", "retention_rate")
+    >>> round(year_to_date(crr, [(320, 50, 300), (330, 40, 320)]), 4)
+    0.8
+    """
+    usable = []
+    for values in months:
+        if values is None or any(v is None for v in values):
+            continue
+        try:
+            kpi.compute(*values)
+        except KpiInputError:
+            continue
+        usable.append([float(v) for v in values])
+    if not usable:
+        return None
+    totals = []
+    for position, param in enumerate(kpi.formula.params):
+        column = [month[position] for month in usable]
+        how = kpi.formula.period[param]
+        totals.append(column[0] if how == "first" else column[-1] if how == "last" else math.fsum(column))
+    return kpi.compute(*totals)
+
+
 class Catalog:
     """Business types by id, with look-ups that name the valid choices on a miss."""
 

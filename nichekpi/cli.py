@@ -121,7 +121,8 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_addin_lite(args: argparse.Namespace) -> None:
-    from nichekpi.addin import lite_bundle, write_atomically
+    from nichekpi._files import write_text
+    from nichekpi.addin import lite_bundle
 
     files = lite_bundle()
     targets = {name: args.out / name for name in files}
@@ -129,7 +130,7 @@ def cmd_addin_lite(args: argparse.Namespace) -> None:
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for name, path in targets.items():
-        write_atomically(path, files[name])
+        write_text(path, files[name])
         print(f"wrote {path}")
     print(
         "In Excel: open xlwings Lite (Home tab), paste main.py into the editor and requirements.txt "
@@ -151,6 +152,32 @@ def cmd_addin_classic(args: argparse.Namespace) -> None:
         print(f"{path}: nothing to change")
     print()
     print(CLASSIC_STEPS, end="")
+
+
+def cmd_templates(args: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from nichekpi.workbook import build_workbook, example_values, save_atomically
+
+    catalog = _catalog(args)
+    if args.business:
+        businesses = [catalog.business(b) for b in args.business]
+    elif args.business_file:
+        builtin = set(default_catalog().ids)
+        businesses = [b for b in catalog if b.id not in builtin]
+    else:
+        businesses = list(default_catalog())
+    year = args.year or dt.date.today().year
+    if not 1900 <= year <= 9999:
+        raise CommandError(f"--year must be a year such as {dt.date.today().year}; got {year}")
+    targets = {b.id: args.out / f"{b.id}.xlsx" for b in businesses}
+    existing = [str(path) for path in targets.values() if path.exists()]
+    if existing and not args.force:
+        raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
+    for business in businesses:
+        values = example_values(business) if args.example else None
+        save_atomically(build_workbook(business, year, values), targets[business.id])
+        print(f"wrote {targets[business.id]}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
     score.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
     score.set_defaults(handler=cmd_score)
+
+    templates = commands.add_parser(
+        "templates", parents=[catalog_options], help="write the template workbooks, one per business type"
+    )
+    templates.add_argument(
+        "--business", action="append", metavar="ID", help="only this business type (may be repeated; default: all)"
+    )
+    templates.add_argument(
+        "--out", type=Path, default=Path("templates"), help="folder to write to (default: templates)"
+    )
+    templates.add_argument("--example", action="store_true", help="fill the first month with the article's example")
+    templates.add_argument("--year", type=int, help="the year of the twelve months (default: this year)")
+    templates.add_argument("--force", action="store_true", help="replace workbooks that are already there")
+    templates.set_defaults(handler=cmd_templates)
 
     addin = commands.add_parser("addin", help="set up the Excel functions (classic Windows add-in or xlwings Lite)")
     ways = addin.add_subparsers(dest="way", required=True, metavar="WAY")

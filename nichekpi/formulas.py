@@ -94,6 +94,7 @@ def csat(satisfied: float, responses: float) -> float:
 @formula(
     "(promoters - detractors) / (promoters + passives + detractors) * 100",
     excel="NPS",
+    lowest=-100,
 )
 def nps(promoters: float, passives: float, detractors: float) -> float:
     """Net promoter score in points (-100 to 100): promoters minus detractors, per 100 respondents.
@@ -142,6 +143,7 @@ def nps(promoters: float, passives: float, detractors: float) -> float:
             "you cannot keep more customers than you had at the start",
         ),
     ),
+    period={"customers_end": "last", "customers_start": "first"},
 )
 def retention_rate(customers_end: float, new_customers: float, customers_start: float) -> float:
     """Customer retention rate (CRR): the share of the period's starting customers still there at its end (a fraction).
@@ -570,7 +572,9 @@ def per_unit(total: float, units: float) -> float:
     """
 
 
-@formula("(current - previous) / previous", excel="GROWTH_RATE")
+@formula(
+    "(current - previous) / previous", excel="GROWTH_RATE", period={"current": "last", "previous": "first"}, lowest=-1
+)
 def growth_rate(current: float, previous: float) -> float:
     """Growth rate: the change from the previous period to this one, as a fraction of the previous one.
 

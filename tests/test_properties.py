@@ -123,3 +123,15 @@ def test_vectorized_evaluation_matches_the_scalar_function(name, data):
         else:
             assert problem == Problem.OK
             assert value == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+@given(data=st.data())
+def test_no_valid_result_falls_below_the_declared_lowest_value(name, data):
+    formula = FORMULAS[name]
+    values = data.draw(st.tuples(*[st.integers(0, 10_000)] * len(formula.params)))
+    try:
+        result = formula(*values)
+    except KpiInputError:
+        return
+    assert result >= formula.lowest
