@@ -36,6 +36,23 @@ TIERS = ("Below typical", "Typical", "Above average", "Exceptional")
 """Tier names, from worst to best."""
 
 TIER_OF_KEY = dict(zip(TIER_KEYS, TIERS[1:]))
+
+EXPORT_METRICS = {
+    "orders.revenue": "the amounts of the month's orders, added up",
+    "orders.count": "orders placed in the month",
+    "orders.completed": "orders delivered in the month (orders placed, when the export has no delivery dates)",
+    "orders.customers": "customers who ordered in the month",
+    "orders.repeat_customers": "of those, customers who had ordered before, or ordered twice in the month",
+    "orders.deliveries": "orders delivered in the month that had a promised date",
+    "orders.on_time": "of those, orders delivered on or before the promised date",
+    "survey.responses": "survey answers in the month",
+    "survey.satisfied": "answers at or above 4 of 5 (8 of 10) on a 1-5 or 1-10 survey",
+    "survey.rating_sum": "the scores of the month's answers, added up",
+    "survey.promoters": "answers of 9 or 10 on a 0-10 survey",
+    "survey.passives": "answers of 7 or 8 on a 0-10 survey",
+    "survey.detractors": "answers of 0 to 6 on a 0-10 survey",
+}
+"""Figures ``nichekpi refresh`` computes per month from raw exports; an input's ``export`` names one."""
 BETTER = ("higher", "lower")
 
 _BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -76,6 +93,7 @@ class Input:
     unit: str
     help: str
     whole: bool  #: taken from the formula: counts must be whole numbers
+    export: str | None = None  #: the figure of an order or survey export that fills it (see EXPORT_METRICS)
 
 
 @dataclass(frozen=True)
@@ -334,8 +352,13 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
                 unit=ir.text("unit"),
                 help=ir.text("help", ""),
                 whole=param in formula.whole,
+                export=ir.get("export", str, None),
             )
         )
+        if inputs[-1].export is not None and inputs[-1].export not in EXPORT_METRICS:
+            raise CatalogError(
+                f"{ir.where}: unknown export {inputs[-1].export!r}; choose one of: {', '.join(EXPORT_METRICS)}"
+            )
     if len({i.id for i in inputs}) != len(inputs):
         raise CatalogError(f"{where}: input ids must be different from each other")
 

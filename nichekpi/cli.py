@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nichekpi.catalog import TIER_KEYS, Business, Catalog, Kpi, default_catalog, with_business_files
-from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
+from nichekpi.errors import CatalogError, KpiError, KpiInputError, UnknownNameError
 
 USAGE_ERROR = 2  #: unknown names, wrong number of arguments (as argparse does)
 INPUT_ERROR = 1  #: well-formed command, values a formula cannot use
@@ -180,6 +180,52 @@ def cmd_templates(args: argparse.Namespace) -> None:
         print(f"wrote {targets[business.id]}")
 
 
+def _shown(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def cmd_refresh(args: argparse.Namespace) -> None:
+    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map
+    from nichekpi.refresh import apply, plan
+
+    try:
+        result = plan(
+            args.workbook,
+            inputs=args.inputs,
+            orders=args.orders,
+            survey=args.survey,
+            months=args.months,
+            order_columns=parse_column_map(args.order_columns, ORDER_COLUMNS),
+            survey_columns=parse_column_map(args.survey_columns, SURVEY_COLUMNS),
+            survey_scale=args.survey_scale,
+            catalog=_catalog(args),
+        )
+    except KpiError as error:
+        raise CommandError(f"{error} (the workbook was not changed)", INPUT_ERROR) from None
+    rows = [("MONTH", "INPUT", "OLD", "NEW", "FROM")]
+    rows += [(c.month, c.name, _shown(c.old), _shown(c.new), c.source) for c in result.changes]
+    if result.changes:
+        print(_table(rows))
+    print(f"{len(result.changes)} values to write, {result.unchanged} already there")
+    if result.unfilled:
+        print(f"not filled, no file gave their inputs: {', '.join(result.unfilled)}")
+    if result.outside:
+        print(f"left out, not months of this workbook: {', '.join(result.outside)}")
+    if args.dry_run:
+        print("dry run: the workbook was not changed")
+        return
+    try:
+        backup = apply(result)
+    except KpiError as error:
+        raise CommandError(f"{error} (the workbook was not changed)", INPUT_ERROR) from None
+    if backup:
+        print(f"wrote {args.workbook} (the previous version is {backup})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nichekpi",
@@ -224,6 +270,31 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_argument("--year", type=int, help="the year of the twelve months (default: this year)")
     templates.add_argument("--force", action="store_true", help="replace workbooks that are already there")
     templates.set_defaults(handler=cmd_templates)
+
+    refresh = commands.add_parser(
+        "refresh", parents=[catalog_options], help="fill a template's inputs from your monthly files"
+    )
+    refresh.add_argument("workbook", type=Path, metavar="WORKBOOK", help="a workbook made by nichekpi templates")
+    refresh.add_argument("--inputs", type=Path, metavar="FILE", help="monthly inputs table (CSV or XLSX)")
+    refresh.add_argument("--orders", type=Path, metavar="FILE", help="order export (CSV, XLSX or Parquet)")
+    refresh.add_argument(
+        "--survey", type=Path, metavar="FILE", help="survey answers: date and score (CSV, XLSX, Parquet)"
+    )
+    refresh.add_argument("--months", metavar="FIRST..LAST", help="only these months, e.g. 2026-01..2026-06")
+    refresh.add_argument(
+        "--order-columns",
+        metavar="MAP",
+        help="your export's column names, e.g. 'order_id=Order Number,amount=Total' "
+        "(expected: order_id, customer_id, order_date, amount, and optionally promised_date, delivered_date)",
+    )
+    refresh.add_argument(
+        "--survey-columns", metavar="MAP", help="e.g. 'date=Submitted,score=Rating' (expected: date, score)"
+    )
+    refresh.add_argument(
+        "--survey-scale", default="1-5", choices=("1-5", "1-10", "0-10"), help="the survey's answer scale (default 1-5)"
+    )
+    refresh.add_argument("--dry-run", action="store_true", help="show the changes without writing")
+    refresh.set_defaults(handler=cmd_refresh)
 
     addin = commands.add_parser("addin", help="set up the Excel functions (classic Windows add-in or xlwings Lite)")
     ways = addin.add_subparsers(dest="way", required=True, metavar="WAY")

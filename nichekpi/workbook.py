@@ -570,7 +570,7 @@ def build_workbook(
 
 
 def _define_names(wb: Workbook, business: Business, where: Layout) -> None:
-    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN)}
+    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN), "business_type": f'"{business.id}"'}
     names["latest_month"] = f"KPIs!${_col(KPI_FIRST_MONTH_COLUMN + MONTHS)}${where.latest_row}"
     for kpi in business.kpis:
         for item in kpi.inputs:

@@ -21,3 +21,15 @@ def test_udf_benchmark_prints_its_ratios():
     for label in ("Excel function CSAT(80, 100)", "Excel function CSAT ", "Excel function NPS_FROM_SCORES"):
         (line,) = [line for line in lines if label in line]
         assert line.rstrip().endswith("x")
+
+
+def test_refresh_benchmark_agrees_with_pandas_and_prints_its_ratio():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_refresh.py"), "--orders", "5000", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr  # the script asserts both give the same figures
+    (line,) = [line for line in result.stdout.splitlines() if "DuckDB" in line]
+    assert line.rstrip().endswith("x")
