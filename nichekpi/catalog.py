@@ -35,7 +35,6 @@ TIER_KEYS = ("typical", "above_average", "exceptional")
 TIERS = ("Below typical", "Typical", "Above average", "Exceptional")
 """Tier names, from worst to best."""
 
-TIER_OF_KEY = dict(zip(TIER_KEYS, TIERS[1:]))
 
 EXPORT_METRICS = {
     "orders.revenue": "the amounts of the month's orders, added up",
