@@ -30,11 +30,13 @@ from pathlib import Path
 
 from nichekpi._formula import show
 from nichekpi.errors import KpiError
+from nichekpi.formulas import DETRACTORS_UP_TO, PROMOTERS_FROM, SATISFIED_FROM
 
 ORDER_COLUMNS = ("order_id", "customer_id", "order_date", "amount", "promised_date", "delivered_date")
 OPTIONAL_ORDER_COLUMNS = ("promised_date", "delivered_date")
 SURVEY_COLUMNS = ("date", "score")
-SCALES = {"1-5": (1, 5, 4), "1-10": (1, 10, 8), "0-10": (0, 10, None)}  # low, high, satisfied from
+SCALES = {"1-5": (1, 5, SATISFIED_FROM[5]), "1-10": (1, 10, SATISFIED_FROM[10]), "0-10": (0, 10, None)}
+"""Survey scales: lowest and highest answer, lowest satisfied answer (none on the 0-10 NPS scale)."""
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -249,8 +251,9 @@ def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | 
         f"""
         SELECT strftime({_TIMESTAMP.format(c="date")}, '%Y-%m') AS month, count(*), sum({score}),
                count(*) FILTER (WHERE {score} >= {satisfied_from if satisfied_from is not None else "NULL"}),
-               count(*) FILTER (WHERE {score} >= 9), count(*) FILTER (WHERE {score} BETWEEN 7 AND 8),
-               count(*) FILTER (WHERE {score} <= 6)
+               count(*) FILTER (WHERE {score} >= {PROMOTERS_FROM}),
+               count(*) FILTER (WHERE {score} > {DETRACTORS_UP_TO} AND {score} < {PROMOTERS_FROM}),
+               count(*) FILTER (WHERE {score} <= {DETRACTORS_UP_TO})
         FROM raw WHERE {given} GROUP BY 1 ORDER BY 1
         """
     ).fetchall()

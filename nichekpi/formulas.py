@@ -769,6 +769,10 @@ FORMULAS: dict[str, Formula] = {
 
 # -- raw survey answers -------------------------------------------------------------
 
+PROMOTERS_FROM = 9  #: on the 0-10 "would you recommend us?" scale, 9 and 10 are promoters
+DETRACTORS_UP_TO = 6  #: 0 to 6 are detractors; 7 and 8 are passives
+SATISFIED_FROM = {5: 4, 10: 8}  #: the lowest satisfied rating on a 1-5 and on a 1-10 scale
+
 
 def _flatten(values: object) -> list[object]:
     if isinstance(values, (list, tuple, np.ndarray)):
@@ -843,12 +847,14 @@ def nps_from_scores(scores: Iterable[object]) -> float:
     40.0
     """
     answers = _answers(scores, "scores", 0, 10)
-    promoters = int(np.count_nonzero(answers >= 9))
-    detractors = int(np.count_nonzero(answers <= 6))
+    promoters = int(np.count_nonzero(answers >= PROMOTERS_FROM))
+    detractors = int(np.count_nonzero(answers <= DETRACTORS_UP_TO))
     return nps(promoters, answers.size - promoters - detractors, detractors)
 
 
-def csat_from_ratings(ratings: Iterable[object], *, scale_max: int = 5, satisfied_from: int = 4) -> float:
+def csat_from_ratings(
+    ratings: Iterable[object], *, scale_max: int = 5, satisfied_from: int = SATISFIED_FROM[5]
+) -> float:
     """Customer satisfaction score (a fraction) from raw 1-5 or 1-10 ratings; blanks are ignored.
 
     Parameters

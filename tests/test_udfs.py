@@ -310,3 +310,22 @@ def test_the_readmes_worked_example():
     assert csat == [[0.8], [0.85], [0.9]]
     tiers = call("KPI_TIER", csat, cell("csat"), cell("custom-dollhouses"))
     assert tiers == [["Typical"], ["Above average"], ["Exceptional"]]
+
+
+def test_the_readmes_function_tables_match_the_code(meta):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    excel = readme.split("### The functions", 1)[1].split("\n\n", 2)[1]
+    rows = re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", excel, re.MULTILINE)
+    assert {name for name, _ in rows} == set(SPEC_FUNCTIONS)
+    for name, arguments in rows:
+        if name in {f.excel_name for f in FORMULAS.values()}:
+            assert [a.strip() for a in arguments.split(",")] == SPEC_FUNCTIONS[name], name
+    python = re.findall(r"^\| `([a-z_]+)` \| `([A-Z_]+)` \| ([^|]+) \|", readme, re.MULTILINE)
+    for function, excel_name, arguments in python:
+        if function in FORMULAS:
+            assert FORMULAS[function].excel_name == excel_name
+            assert [a.strip() for a in arguments.split(",")] == list(FORMULAS[function].params)
+    assert len(python) == 20
