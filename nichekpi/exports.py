@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import math
 import re
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,7 +66,9 @@ def _connect():
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = true")
+    # DuckDB draws its progress bar on stdout for queries longer than two seconds; only
+    # on a terminal, so that output sent to a file or another program stays clean.
+    con.execute(f"SET enable_progress_bar = {'true' if sys.stdout.isatty() else 'false'}")
     return con
 
 
