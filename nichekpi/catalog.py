@@ -66,6 +66,7 @@ class Unit:
     label: str
     style: str  #: "percent", "currency" or "number"
     excel_format: str
+    named: bool = True  #: whether a plain number is followed by the label ("5 hours", but "3.33", not "3.33 ratio")
 
     def format(self, value: float | None, *, label: bool = True) -> str:
         """``value`` as a person reads it: ``90%``, ``$100.00``, ``5 hours``, ``-`` for none.
@@ -80,7 +81,7 @@ class Unit:
         if self.style == "currency":
             return f"{self.label}{value:,.2f}"
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
-        return f"{text} {self.label}" if label and self.label != "ratio" else text
+        return f"{text} {self.label}" if label and self.named else text
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,8 @@ def parse_units(data: Mapping[str, Any]) -> dict[str, Unit]:
     units = {}
     for unit_id, spec in data.items():
         try:
-            units[unit_id] = Unit(unit_id, str(spec["label"]), str(spec["style"]), str(spec["excel_format"]))
+            label, style, excel_format = str(spec["label"]), str(spec["style"]), str(spec["excel_format"])
+            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)))
         except KeyError as missing:
             raise CatalogError(f"unit {unit_id!r} has no {missing.args[0]!r}") from None
         if units[unit_id].style not in ("percent", "currency", "number"):

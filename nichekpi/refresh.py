@@ -28,7 +28,7 @@ from nichekpi.exports import (
     parse_number,
     read_table,
 )
-from nichekpi.package import Package, PackageError, cells_of_range
+from nichekpi.package import Package, cells_of_range
 
 
 class RefreshError(KpiError):
@@ -230,6 +230,3 @@ def _from_table(business: Business, path: Path) -> dict[tuple[str, str], tuple[f
         for column, value in values.items():
             found[(f"in_{column}", month)] = (value, path)
     return found
-
-
-__all__ = ["Change", "Plan", "RefreshError", "apply", "lock_files", "plan", "PackageError", "ExportError"]

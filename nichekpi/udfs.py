@@ -68,11 +68,16 @@ class CallError(KpiError):
     """A problem with a call as a whole (shapes, names), reported as Excel can show it."""
 
 
+def error_cell(code: str, message: object) -> str:
+    """One cell's error as the runtime can show it: the error value, or (classic add-in) it and the message."""
+    return code if per_element_errors() else f"{code} {message}"
+
+
 def _answer_error(error: KpiError, code: str = "#VALUE!") -> str:
     """Report a failed call the way the runtime can show it (see the module docstring)."""
     if per_element_errors():
         raise XlwingsError(str(error)) from error
-    return f"{code} {error}"
+    return error_cell(code, error)
 
 
 def _excel_safe(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,7 +172,7 @@ def to_excel(values: np.ndarray, problems: np.ndarray, single: bool, explain: Ca
             out[problems == problem] = error
         return out.tolist()
     row, column = (int(i[0]) for i in np.nonzero(problems > Problem.EMPTY))
-    return f"{ERROR_VALUES[Problem(int(problems[row, column]))]} {explain(row, column)}"
+    return error_cell(ERROR_VALUES[Problem(int(problems[row, column]))], explain(row, column))
 
 
 def _single_cell(value: object) -> object:
@@ -185,8 +190,7 @@ def evaluate(formula: Formula, args: Sequence[object]) -> Any:
         try:
             return formula(*cells)
         except KpiInputError as error:
-            code = ERROR_VALUES.get(error.problem, "#VALUE!")
-            return code if per_element_errors() else f"{code} {error}"
+            return error_cell(ERROR_VALUES.get(error.problem, "#VALUE!"), error)
     grids = [to_grid(a) for a in args]
     shape = common_shape(grids, formula.params)
     columns = [np.broadcast_to(g.values, shape) for g in grids]
@@ -327,9 +331,7 @@ def KPI_BENCHMARK(kpi, business, tier):  # noqa: N802 - Excel's name
         raise CallError(f"tier must be typical, above_average or exceptional; got {show(tier)}")
     threshold = found.thresholds[key]
     if threshold is None:
-        if per_element_errors():
-            return "#N/A"
-        return f"#N/A {found.id} of {business} has no {key} threshold"
+        return error_cell("#N/A", f"{found.id} of {business} has no {key} threshold")
     return threshold
 
 

@@ -9,27 +9,23 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 
 
-def test_udf_benchmark_prints_its_ratios():
+def run_benchmark(script: str, *args: str) -> list[str]:
+    """Run a benchmark on small data; its output lines (the scripts check their own results)."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_udfs.py"), "--cells", "3000", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+def test_udf_benchmark_prints_its_ratios():
+    lines = run_benchmark("bench_udfs.py", "--cells", "3000", "--repeat", "1")
     for label in ("Excel function CSAT(80, 100)", "Excel function CSAT ", "Excel function NPS_FROM_SCORES"):
         (line,) = [line for line in lines if label in line]
         assert line.rstrip().endswith("x")
 
 
 def test_refresh_benchmark_agrees_with_pandas_and_prints_its_ratio():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_refresh.py"), "--orders", "5000", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr  # the script asserts both give the same figures
-    (line,) = [line for line in result.stdout.splitlines() if "DuckDB" in line]
+    lines = run_benchmark("bench_refresh.py", "--orders", "5000", "--repeat", "1")  # asserts equal figures
+    (line,) = [line for line in lines if "DuckDB" in line]
     assert line.rstrip().endswith("x")
