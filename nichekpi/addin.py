@@ -27,7 +27,7 @@ XLWINGS_REQUIREMENT = "xlwings>=0.37,<0.38"
 """The xlwings versions nichekpi's Excel functions are tested with (also in pyproject.toml)."""
 
 # The modules of the bundle, in an order where each one's imports come before it.
-BUNDLED_MODULES = ("_problem", "errors", "_formula", "formulas", "catalog", "udfs")
+BUNDLED_MODULES = ("_problem", "errors", "_formula", "formulas", "catalog", "_xlwings_speed", "udfs")
 
 _BUNDLE_HEAD = '''\
 """nichekpi's Excel functions for xlwings Lite, in one file.

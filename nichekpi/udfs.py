@@ -44,12 +44,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from xlwings import XlwingsError, arg, func
 
-from nichekpi import formulas
+from nichekpi import _xlwings_speed, formulas
 from nichekpi._formula import Formula, show
 from nichekpi._problem import Problem
 from nichekpi.catalog import TIER_KEYS, TIERS, default_catalog, tier_indices
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.formulas import FORMULAS
+
+_xlwings_speed.install()
 
 ERROR_VALUES = {
     Problem.NOT_A_NUMBER: "#VALUE!",
