@@ -12,7 +12,7 @@ from nichekpi import default_catalog
 from nichekpi.cli import main
 from nichekpi.exports import ExportError, monthly_orders, monthly_survey, parse_column_map
 from nichekpi.refresh import RefreshError, plan
-from nichekpi.workbook import build_workbook
+from nichekpi.workbook import build_workbook, save_atomically
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -21,7 +21,7 @@ EXAMPLES = ROOT / "examples"
 @pytest.fixture
 def workbook(tmp_path):
     path = tmp_path / "custom-dollhouses.xlsx"
-    build_workbook(default_catalog().business("custom-dollhouses"), 2026).save(path)
+    save_atomically(build_workbook(default_catalog().business("custom-dollhouses"), 2026), path)  # as templates saves
     return path
 
 
