@@ -8,6 +8,7 @@ lxml comes into the test environment with openxml-audit.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -227,3 +228,20 @@ def test_the_schema_validator_sees_what_openpyxl_alone_writes(generated, tmp_pat
     (report,) = _audit(tmp_path)
     assert report["error_count"] > 0
     assert any(e["part_uri"] == "/xl/styles.xml" for e in report["errors"])
+
+
+GNUMERIC_HINT = "install Gnumeric to run it: apt-get install -y gnumeric (Debian/Ubuntu)"
+
+
+def test_gnumeric_keeps_the_seven_charts(generated, tmp_path):
+    # With lxml, openpyxl's drawing declares its namespaces on a:graphic, and Gnumeric dropped every chart.
+    program = shutil.which("ssconvert")
+    if program is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Gnumeric is required in CI; {GNUMERIC_HINT}", pytrace=False)
+        pytest.skip(f"Gnumeric is not installed; {GNUMERIC_HINT}")
+    for label, (_, saved) in generated.items():
+        converted = tmp_path / f"{saved.stem}.gnumeric"
+        result = subprocess.run([program, str(saved), str(converted)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        assert gzip.decompress(converted.read_bytes()).count(b"<gnm:SheetObjectGraph") == 7, label
