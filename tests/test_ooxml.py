@@ -9,6 +9,7 @@ lxml comes into the test environment with openxml-audit.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import shutil
@@ -245,3 +246,17 @@ def test_gnumeric_keeps_the_seven_charts(generated, tmp_path):
         result = subprocess.run([program, str(saved), str(converted)], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         assert gzip.decompress(converted.read_bytes()).count(b"<gnm:SheetObjectGraph") == 7, label
+
+
+def test_source_date_epoch_fixes_the_documents_dates(generated, monkeypatch):
+    _, saved = generated["soundwave-art example"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00:00 UTC
+    core = _parts_of(tidy(saved.read_bytes()))["docProps/core.xml"]
+    assert core.count(b">2026-01-01T00:00:00Z</dcterms:") == 2
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert tidy(saved.read_bytes()) == saved.read_bytes()  # without it, the dates stay as they were
+
+
+def _parts_of(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as opened:
+        return {name: opened.read(name) for name in opened.namelist()}
