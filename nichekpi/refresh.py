@@ -100,9 +100,14 @@ def plan(
     if not workbook.is_file():
         raise RefreshError(f"{workbook}: no such file")
     package = Package(workbook)
+    if "business_type" not in package.names:
+        raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
     business_id = _business_id(package)
     if not business_id:
-        raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
+        where = package.names["business_type"]
+        raise RefreshError(
+            f"{workbook}: the business_type name ({where}) gives no business type; is it a nichekpi template?"
+        )
     business = (catalog or default_catalog()).business(business_id)
     sheet, header = cells_of_range(_name(package, "months"))
     month_of_column = {}
@@ -171,7 +176,7 @@ def apply(result: Plan) -> Path | None:
 
 def _business_id(package: Package) -> str:
     """The business type the workbook was made for: the cell ``business_type`` names, or its quoted text."""
-    text = package.names.get("business_type", "").strip()
+    text = package.names["business_type"].strip()
     if "!" in text:
         sheet, cells = cells_of_range(text)
         text = str(package.values(sheet, cells[:1])[cells[0]] or "")
