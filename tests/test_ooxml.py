@@ -1,9 +1,8 @@
 """The package as Excel writes it: the same bytes with or without lxml, Excel's prefixes, schema-valid.
 
 openpyxl writes its XML through lxml when lxml is installed and through the standard
-library otherwise, and the two differ; ``OPENPYXL_LXML=False`` is openpyxl's own switch
-to the standard-library writer (openpyxl reads lxml nowhere else: ``openpyxl/xml``).
-lxml comes into the test environment with openxml-audit.
+library otherwise, and the two differ. lxml comes into the test environment with
+openxml-audit; the run without it blocks its import in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -37,31 +36,45 @@ SCHEMA_FONT_ORDER = [
 ]  # fmt: skip
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
+# Makes the five example templates in a fresh interpreter. With "absent", importing lxml
+# fails there as it does where lxml is not installed, so openpyxl takes its standard-library
+# writer (openpyxl looks for lxml only in openpyxl/xml/__init__.py).
 GENERATE = """
-import sys, openpyxl
+import importlib.abc, sys
+
+class NoLxml(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "lxml" or name.startswith("lxml."):
+            raise ImportError(f"No module named {name!r}")
+        return None
+
+if sys.argv[2] == "absent":
+    sys.meta_path.insert(0, NoLxml())
+import openpyxl
 from nichekpi.cli import main
 print(openpyxl.LXML)
 sys.exit(main(["templates", "--example", "--year", "2026", "--out", sys.argv[1], "--force"]))
 """
 
 
-def _generate(folder: Path, *, lxml: bool) -> bool:
-    """The five example templates, made in a fresh interpreter; whether openpyxl wrote through lxml."""
-    env = {**os.environ, "OPENPYXL_LXML": str(lxml), "SOURCE_DATE_EPOCH": "1767225600"}
+def _generate(folder: Path, lxml: str) -> bool:
+    """The five example templates, with lxml ``"present"`` or ``"absent"``; whether openpyxl wrote through lxml."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+    env.pop("OPENPYXL_LXML", None)
     result = subprocess.run(
-        [sys.executable, "-c", GENERATE, str(folder)], capture_output=True, text=True, check=False, env=env
+        [sys.executable, "-c", GENERATE, str(folder), lxml], capture_output=True, text=True, check=False, env=env
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.split()[0] == "True"
 
 
 def test_the_same_bytes_with_or_without_lxml(tmp_path):
-    with_lxml = _generate(tmp_path / "lxml", lxml=True)
+    with_lxml = _generate(tmp_path / "lxml", "present")
     if not with_lxml:
         if os.environ.get("CI"):
             pytest.fail(f"lxml is required in CI for this test; {LXML_HINT}", pytrace=False)
         pytest.skip(f"lxml is not installed; {LXML_HINT}")
-    assert not _generate(tmp_path / "stdlib", lxml=False)
+    assert not _generate(tmp_path / "stdlib", "absent")
     for business in BUSINESSES:
         name = f"{business.id}.xlsx"
         written = (tmp_path / "lxml" / name).read_bytes()
