@@ -100,9 +100,14 @@ def plan(
     if not workbook.is_file():
         raise RefreshError(f"{workbook}: no such file")
     package = Package(workbook)
-    business_id = package.names.get("business_type", "").strip().strip('"')
-    if not business_id:
+    if "business_type" not in package.names:
         raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
+    business_id = _business_id(package)
+    if not business_id:
+        where = package.names["business_type"]
+        raise RefreshError(
+            f"{workbook}: the business_type name ({where}) gives no business type; is it a nichekpi template?"
+        )
     business = (catalog or default_catalog()).business(business_id)
     sheet, header = cells_of_range(_name(package, "months"))
     month_of_column = {}
@@ -167,6 +172,15 @@ def apply(result: Plan) -> Path | None:
     with replacing(result.workbook) as temporary:
         temporary.write_bytes(content)
     return backup
+
+
+def _business_id(package: Package) -> str:
+    """The business type the workbook was made for: the cell ``business_type`` names, or its quoted text."""
+    text = package.names["business_type"].strip()
+    if "!" in text:
+        sheet, cells = cells_of_range(text)
+        text = str(package.values(sheet, cells[:1])[cells[0]] or "")
+    return text.strip().strip('"')
 
 
 def _name(package: Package, name: str) -> str:

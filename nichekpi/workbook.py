@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 
 from nichekpi._files import replacing
+from nichekpi._ooxml import tidy_file
 from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi
 
 FUNCTIONS = frozenset({"IF", "AND", "OR", "COUNT", "INT", "ISNUMBER", "SUMPRODUCT", "MAX", "MIN", "INDEX", "COLUMN"})
@@ -43,6 +44,7 @@ FIRST_MONTH_COLUMN = 4  # D on the Inputs sheet
 KPI_FIRST_MONTH_COLUMN = 3  # C on the KPIs sheet
 CHECK_INPUTS = "check inputs"  #: what a month shows when its inputs break a rule
 NOT_AVAILABLE = "n/a"  #: what year to date shows when the added-up inputs break a rule
+BUSINESS_TYPE_CELL = "'Chart data'!$A$1"  #: the cell the name business_type points at
 
 # Tier colours: the same meaning on every sheet. (fill, font)
 TIER_COLOURS = {
@@ -417,7 +419,8 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
 
 
 def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, int]]:
-    """Threshold lines for the charts: one row of 12 equal values per threshold."""
+    """Threshold lines for the charts: one row of 12 equal values per threshold (and the business type in A1)."""
+    ws["A1"] = business.id
     for month in range(MONTHS):
         cell = ws.cell(row=1, column=2 + month, value=f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3")
         cell.number_format = "mmm"
@@ -570,7 +573,8 @@ def build_workbook(
 
 
 def _define_names(wb: Workbook, business: Business, where: Layout) -> None:
-    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN), "business_type": f'"{business.id}"'}
+    # business_type names a cell, not a constant: exceljs drops a name that is not a reference.
+    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN), "business_type": BUSINESS_TYPE_CELL}
     names["latest_month"] = f"KPIs!${_col(KPI_FIRST_MONTH_COLUMN + MONTHS)}${where.latest_row}"
     for kpi in business.kpis:
         for item in kpi.inputs:
@@ -601,3 +605,4 @@ def save_atomically(wb: Workbook, path: Path) -> None:
     """Save through a temporary file in the same folder, so an interrupted run leaves no half-written workbook."""
     with replacing(path) as temporary:
         wb.save(temporary)
+        tidy_file(temporary)  # Excel's shape, the same bytes with or without lxml

@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 from xlwings.server import custom_functions_meta
 
 from nichekpi import udfs
@@ -105,6 +106,22 @@ def test_lite_requirements_pin_the_tested_xlwings_and_leave_numpy_to_pyodide():
     assert "numpy" in requirements
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert XLWINGS_REQUIREMENT in project["dependencies"]
+
+
+def test_lite_requirements_hold_only_lines_micropip_accepts():
+    # micropip hands every line to packaging's Requirement: a comment or blank line is refused there.
+    lines = (ROOT / "addin" / "lite" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert lines, "addin/lite/requirements.txt is empty"
+    parsed = [Requirement(line) for line in lines]
+    assert [r.name for r in parsed] == ["xlwings", "numpy"]
+    assert str(parsed[0].specifier) == "<0.38,>=0.37"
+    assert not str(parsed[1].specifier), "numpy comes with Pyodide and must not be pinned"
+
+
+def test_lite_bundle_header_explains_the_requirements():
+    head = lite_bundle()["main.py"].split('"""')[1]
+    assert "requirements.txt holds requirement lines only" in head
+    assert "numpy unpinned because it comes with Pyodide" in head
 
 
 def test_addin_lite_command_refuses_to_overwrite(tmp_path, capsys):
