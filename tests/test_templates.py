@@ -10,8 +10,9 @@ import pytest
 
 from nichekpi import default_catalog
 from nichekpi.cli import main
-from nichekpi.workbook import FUNCTIONS, MONTHS, build_workbook, layout
+from nichekpi.workbook import FUNCTIONS, MONTH_CHOICE, MONTHS, build_workbook, layout
 from tests.spec import SPEC
+from tests.workbooks import anchor_boxes, overlapping
 
 ROOT = Path(__file__).parent.parent
 BUSINESSES = list(default_catalog())
@@ -82,7 +83,7 @@ def test_only_input_and_threshold_cells_are_unlocked(built):
         for m in range(MONTHS)
     }
     bench = {("Benchmarks", f"{c}{r}") for r in where.bench_rows.values() for c in "CDEF"}
-    assert unlocked == inputs | bench
+    assert unlocked == inputs | bench | {("Dashboard", MONTH_CHOICE)}
 
 
 def test_inputs_carry_data_validation_whole_numbers_for_counts(built):
@@ -112,7 +113,8 @@ def test_formulas_use_only_functions_every_spreadsheet_knows(built):
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', "", cell.value)))
     assert used <= FUNCTIONS
-    assert {"IF", "COUNT", "SUMPRODUCT", "INDEX"} <= used
+    assert {"IF", "COUNT", "COUNTA", "SUM", "INDEX", "MATCH", "NA"} <= used
+    assert not used & {"SUMPRODUCT", "COLUMN"}  # they invited implicit array evaluation
 
 
 def test_kpi_formulas_come_from_the_formula_library():
@@ -127,6 +129,36 @@ def test_kpi_formulas_come_from_the_formula_library():
     assert f"(Inputs!D{end}-Inputs!D{new})/Inputs!D{start}" in formula
     assert f"Inputs!D{new}<=Inputs!D{end}" in formula  # the CRR rules guard the value
     assert f"Inputs!D{start}>0" in formula
+
+
+def test_dashboard_charts_are_anchored_to_cells_and_never_overlap(built, tmp_path):
+    business, wb = built
+    wb.save(tmp_path / "saved.xlsx")
+    boxes = anchor_boxes(tmp_path / "saved.xlsx")
+    assert len(boxes) == len(business.kpis)
+    assert overlapping(boxes) == []
+    right = sum(7 * wb["Dashboard"].column_dimensions[c].width for c in "ABCDEFGHI")
+    assert max(box[2] for box in boxes) <= right  # within the printed columns
+    assert all(a.anchor.tagname == "twoCellAnchor" for a in wb["Dashboard"]._charts)
+
+
+def test_print_setup(built):
+    _, wb = built
+    dashboard = wb["Dashboard"]
+    assert dashboard.page_setup.orientation == "landscape"
+    assert (dashboard.page_setup.fitToWidth, dashboard.page_setup.fitToHeight) == (1, 1)
+    assert dashboard.print_area and dashboard.oddFooter.center.text.startswith("Page &P of &N")
+    assert wb["Inputs"].print_title_rows == "$3:$3" and wb["Inputs"].print_title_cols == "$A:$B"
+    assert wb["KPIs"].print_title_rows == "$1:$2" and wb["KPIs"].print_title_cols == "$A:$B"
+
+
+def test_benchmarks_say_which_period_each_is_meant_for(built):
+    business, wb = built
+    ws = wb["Benchmarks"]
+    for kpi in business.kpis:
+        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=10).value
+        stock = any(how != "sum" for how in kpi.formula.period.values())
+        assert period.startswith("a whole year" if stock else "any period"), kpi.id
 
 
 def test_thresholds_and_sources_on_the_benchmarks_sheet():
