@@ -366,6 +366,7 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
     ws.print_area = f"A1:{_col(ytd_column)}{max(where.input_rows.values())}"
     ws.print_title_rows = "3:3"
     ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)
 
 
 def _kpis(ws, business: Business, year: int, where: Layout) -> None:
@@ -438,6 +439,12 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
     ws.print_area = f"A1:{_col(COVERS_COLUMN)}{max(where.kpi_rows.values()) + 1}"
     ws.print_title_rows = "1:2"
     ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)
+
+
+def _two_pages_wide(ws) -> None:
+    """Print the twelve months over two pages' width, the first columns repeated, large enough to read."""
+    ws.page_setup.fitToWidth = 2
 
 
 def _helpers(ws, business: Business, where: Layout) -> None:
@@ -829,7 +836,7 @@ def build_workbook(
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToWidth = ws.page_setup.fitToWidth or 1
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
         ws.page_margins.left = ws.page_margins.right = 0.4

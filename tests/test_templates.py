@@ -34,7 +34,8 @@ def test_sheets(built):
     for name in SHEETS[:-1]:
         assert wb[name].protection.sheet, name
         assert wb[name].protection.password is None
-        assert wb[name].page_setup.fitToWidth == 1 and wb[name].sheet_properties.pageSetUpPr.fitToPage
+        wide = 2 if name in ("Inputs", "KPIs") else 1  # the twelve months print over two pages' width
+        assert wb[name].page_setup.fitToWidth == wide and wb[name].sheet_properties.pageSetUpPr.fitToPage
 
 
 def test_defined_names_are_workbook_scoped_and_point_at_the_right_rows(built):
@@ -148,6 +149,7 @@ def test_print_setup(built):
     assert dashboard.page_setup.orientation == "landscape"
     assert (dashboard.page_setup.fitToWidth, dashboard.page_setup.fitToHeight) == (1, 1)
     assert dashboard.print_area and dashboard.oddFooter.center.text.startswith("Page &P of &N")
+    assert wb["Inputs"].page_setup.fitToWidth == wb["KPIs"].page_setup.fitToWidth == 2  # readable, not tiny
     assert wb["Inputs"].print_title_rows == "$3:$3" and wb["Inputs"].print_title_cols == "$A:$B"
     assert wb["KPIs"].print_title_rows == "$1:$2" and wb["KPIs"].print_title_cols == "$A:$B"
 
