@@ -453,8 +453,9 @@ def _helpers(ws, business: Business, where: Layout) -> None:
     One cell per month, so that no formula needs a range evaluated as an array.
     """
     first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
-    labels = {where.latest_row: "month has data", where.short_row: "month", where.long_row: "month name"}
-    labels[where.latest_row + 3] = "month shown"
+    words = WORDS["helpers"]
+    labels = {where.latest_row: words["latest"], where.short_row: words["short"], where.long_row: words["long"]}
+    labels[where.latest_row + 3] = words["shown"]
     for month in range(MONTHS):
         column = KPI_FIRST_MONTH_COLUMN + month
         letter = _col(column)
@@ -476,7 +477,7 @@ def _helpers(ws, business: Business, where: Layout) -> None:
         row = where.kpi_rows[kpi.id]
         helpers = where.helper_rows[kpi.id]
         for name in _HELPERS:
-            labels[helpers[name]] = f"{kpi.id} {name}"
+            labels[helpers[name]] = f"{kpi.id}: {words[name]}"
         for month in range(MONTHS):
             column = KPI_FIRST_MONTH_COLUMN + month
             value = f"{_col(column)}${row}"
@@ -503,7 +504,7 @@ def _helpers(ws, business: Business, where: Layout) -> None:
             ws.cell(row=helpers[name], column=YTD_COLUMN, value=f"={total}({cells})")
         for item in kpi.inputs:
             if (kpi.id, item.id) in where.sum_rows:
-                labels[where.sum_rows[(kpi.id, item.id)]] = f"{kpi.id} {item.id} if counted"
+                labels[where.sum_rows[(kpi.id, item.id)]] = f"{kpi.id}: {item.id} {words['summed']}"
     for row, label in labels.items():
         ws.cell(row=row, column=1, value=label)
         ws.row_dimensions[row].hidden = True
@@ -516,11 +517,7 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
     ws["A1"].font = _TITLE
     _header(ws, 2, WORDS["headers"]["benchmarks"])
     direction = _validation("direction", type="list", formula1='"higher,lower"', allow_blank=False)
-    threshold = _validation(
-        "threshold", type="decimal", operator="greaterThanOrEqual", formula1="-1000000000", allow_blank=True
-    )
     ws.add_data_validation(direction)
-    ws.add_data_validation(threshold)
     warning = WORDS["cell"]["thresholds_wrong"]
     for kpi in business.kpis:
         row = where.bench_rows[kpi.id]
@@ -529,6 +526,13 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
         better = ws.cell(row=row, column=3, value=kpi.better)
         better.protection, better.fill, better.border = _UNLOCKED, _INPUT_FILL, _BOX
         direction.add(better.coordinate)
+        # A number, in order with the row's other thresholds (checked with the typed value in place).
+        sign = f'IF($C${row}="lower",-1,1)'
+        pairs = [f"OR(COUNT(${a}${row},${b}${row})<2,(${b}${row}-${a}${row})*{sign}>=0)" for a, b in ("DE", "EF", "DF")]
+        formula = f"AND(ISNUMBER(D{row}),{','.join(pairs)})"  # within Excel's 255 characters
+        threshold = _validation("threshold", type="custom", formula1=formula)
+        threshold.allow_blank = True
+        ws.add_data_validation(threshold)
         for key, column in zip(TIER_KEYS, (4, 5, 6)):
             cell = ws.cell(row=row, column=column, value=kpi.thresholds[key])
             cell.protection, cell.fill, cell.border = _UNLOCKED, _INPUT_FILL, _BOX

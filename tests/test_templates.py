@@ -10,7 +10,7 @@ import pytest
 
 from nichekpi import default_catalog
 from nichekpi.cli import main
-from nichekpi.workbook import FUNCTIONS, MONTH_CHOICE, MONTHS, build_workbook, layout
+from nichekpi.workbook import FUNCTIONS, MONTH_CHOICE, MONTHS, WORDS, build_workbook, layout
 from tests.spec import SPEC
 from tests.workbooks import anchor_boxes, overlapping
 
@@ -103,6 +103,26 @@ def test_inputs_carry_data_validation_whole_numbers_for_counts(built):
             assert validation.type == ("whole" if item.whole else "decimal")
             assert validation.operator == "greaterThanOrEqual" and validation.formula1 == "0"
             assert validation.showErrorMessage and validation.error
+
+
+def test_thresholds_are_validated_as_numbers_in_order(built):
+    business, wb = built
+    ws = wb["Benchmarks"]
+    covered = {}
+    for validation in ws.data_validations.dataValidation:
+        if validation.type == "custom":
+            assert len(validation.formula1) <= 255  # Excel's limit for a validation formula
+            assert validation.showErrorMessage and "In order" in validation.error
+            for cells in validation.sqref.ranges:
+                covered[cells.coord] = validation.formula1
+    for row in layout(business).bench_rows.values():
+        assert {covered[f"{c}{row}"] for c in "DEF"} == {covered[f"D{row}"]}
+        assert f"ISNUMBER(D{row})" in covered[f"D{row}"] and f'$C${row}="lower"' in covered[f"D{row}"]
+
+
+def test_words_in_formulas_hold_no_double_quote():
+    texts = [*WORDS["cell"].values(), *WORDS["months"]["short"], *WORDS["months"]["long"]]
+    assert all('"' not in text for text in texts)
 
 
 def test_formulas_use_only_functions_every_spreadsheet_knows(built):

@@ -85,7 +85,13 @@ def year(tmp_path_factory):
     full = MONTHS_OF[("full", DOLLHOUSES.id)]
     sources["edited"] = _build(DOLLHOUSES, full, EDITS)
     sources["reversed"] = _build(DOLLHOUSES, full, REVERSED)
+    benchmarks = sources["reversed"]["Benchmarks"]  # each row's threshold validation, computed in a spare column
+    for validation in benchmarks.data_validations.dataValidation:
+        if validation.type == "custom":
+            row = int(str(validation.sqref).split()[0][1:])
+            benchmarks.cell(row=row, column=26, value=f"={validation.formula1}")
     sources["february"] = _build(DOLLHOUSES, MONTHS_OF[("gaps", DOLLHOUSES.id)], choice="February")
+    sources["september"] = _build(DOLLHOUSES, full, choice="September")  # the longest month name
     paths = []
     for name, wb in sources.items():
         wb.save(folder / f"{name}.xlsx")
@@ -180,7 +186,10 @@ def test_a_blank_month_cannot_silently_move_retention_year_to_date(year):
     assert {full.cell(row=row + 1, column=3 + m).value for m in range(MONTHS)} == {"not scored"}
 
 
-@pytest.mark.parametrize("name", [f"{kind}-{b.id}" for kind, b in ((k, b) for k in YEARS for b in BUSINESSES)])
+PRINTED = [f"{kind}-{b.id}" for kind in YEARS for b in BUSINESSES] + ["edited", "reversed", "september"]
+
+
+@pytest.mark.parametrize("name", PRINTED)
 def test_no_error_value_and_no_hash_run_anywhere(year, name):
     xlsx, pdf = year[name]
     wb = openpyxl.load_workbook(xlsx, data_only=True)
@@ -258,6 +267,14 @@ def test_thresholds_in_the_wrong_order_warn_and_never_give_exceptional(year):
     assert tiers == {CHECK_BENCHMARKS}
 
 
+def test_the_threshold_validation_refuses_the_wrong_order(year):
+    """The data validation's formula, computed by LibreOffice: false on CSAT's reversed row only."""
+    bench = openpyxl.load_workbook(year["reversed"][0], data_only=True)["Benchmarks"]
+    where = layout(DOLLHOUSES)
+    accepted = {k.id: bench.cell(row=where.bench_rows[k.id], column=26).value for k in DOLLHOUSES.kpis}
+    assert accepted == {k.id: k.id != "csat" for k in DOLLHOUSES.kpis}
+
+
 def test_a_chosen_month_shows_each_kpis_latest_month_up_to_it(year):
     """February is blank in this year: choosing it shows February, and each KPI's January."""
     wb = openpyxl.load_workbook(year["february"][0], data_only=True)
@@ -271,3 +288,7 @@ def test_a_chosen_month_shows_each_kpis_latest_month_up_to_it(year):
         assert change is None  # no month before January
     latest = openpyxl.load_workbook(year[f"gaps-{DOLLHOUSES.id}"][0], data_only=True)["Dashboard"]
     assert latest["B2"].value.month == 12
+    september = openpyxl.load_workbook(year["september"][0], data_only=True)["Dashboard"]
+    assert september["B2"].value.month == 9
+    assert {september.cell(row=5 + n, column=2).value.month for n in range(len(DOLLHOUSES.kpis))} == {9}
+    assert "September 2026" in _text(year["september"][1])  # printed in full, not as ###

@@ -192,7 +192,7 @@ def counted_months(kpi: Kpi, months) -> list[int]:
 
 def expected_ytd(kpi: Kpi, months) -> float | str | None:
     try:
-        return year_to_date(kpi, [None if isinstance(expected_month(kpi, m), str) else m for m in months])
+        return year_to_date(kpi, months)
     except KpiInputError:
         return CHECK_INPUTS
 
