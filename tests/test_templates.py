@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -303,3 +305,38 @@ def test_an_interrupted_overwrite_keeps_the_previous_workbook(tmp_path, monkeypa
         main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses", "--force"])
     assert (tmp_path / "custom-dollhouses.xlsx").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["custom-dollhouses.xlsx"]
+
+
+# -- the README's commands, in order, from a fresh clone ------------------------------------
+
+
+def _readme_commands(text: str) -> list[list[str]]:
+    """The indented ``nichekpi ...`` commands of a README passage, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    commands = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line.startswith("nichekpi "):
+            commands.append(shlex.split(line.split("  #")[0])[1:])
+    return commands
+
+
+def test_readme_quick_start_then_refresh_run_in_order_and_print_what_it_shows(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"\.venv/bin/nichekpi (templates [^\n]+)", readme).group(1)
+    section = readme[readme.index("## Refresh every month") :]
+    commands = _readme_commands(section[: section.index("```")])
+    shown = section.split("```")[1].strip().splitlines()
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    assert main(shlex.split(quick_start)) == 0
+    assert [c[0] for c in commands] == ["templates", "refresh"]
+    capsys.readouterr()
+    for command in commands:
+        assert main(command) == 0, command
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"wrote {Path('my-workbooks', 'custom-dollhouses.xlsx')}"
+    table = printed[1:]
+    head, tail = shown[: shown.index("...")], shown[shown.index("...") + 1 :]
+    assert table[: len(head)] == head
+    assert table[-len(tail) :] == tail
