@@ -32,6 +32,8 @@ if shutil.which("ssconvert") is None:
         pytest.fail("Gnumeric is required in CI; apt-get install -y gnumeric", pytrace=False)
     pytest.skip("Gnumeric is not installed; apt-get install -y gnumeric (Debian/Ubuntu)", allow_module_level=True)
 
+pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")  # Gnumeric's files
+
 BUSINESSES = list(default_catalog())
 YEARS = {"full": full_year, "gaps": year_with_gaps, "text": year_with_text}
 MONTHS_OF = {(kind, b.id): make(b, seed=n) for kind, make in YEARS.items() for n, b in enumerate(BUSINESSES)}

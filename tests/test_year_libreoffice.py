@@ -55,6 +55,8 @@ if soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdfin
         pytest.fail(f"LibreOffice and poppler-utils are required in CI; {hint}", pytrace=False)
     pytest.skip(f"LibreOffice or pdftotext is not installed; {hint}", allow_module_level=True)
 
+pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")  # Gnumeric's files
+
 BUSINESSES = list(default_catalog())
 YEARS = {"full": full_year, "gaps": year_with_gaps, "text": year_with_text}
 MONTHS_OF = {(kind, b.id): make(b, seed=n) for kind, make in YEARS.items() for n, b in enumerate(BUSINESSES)}
@@ -77,7 +79,7 @@ def _build(business, months, edits=None, *, choice=None):
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
-    """{name: (recalculated xlsx, pdf of the whole workbook)}."""
+    """{name: (recalculated xlsx, pdf of the whole workbook, the workbook as generated)}."""
     folder = tmp_path_factory.mktemp("year")
     sources = {}
     for (kind, business_id), months in MONTHS_OF.items():
@@ -92,13 +94,15 @@ def year(tmp_path_factory):
             benchmarks.cell(row=row, column=26, value=f"={validation.formula1}")
     sources["february"] = _build(DOLLHOUSES, MONTHS_OF[("gaps", DOLLHOUSES.id)], choice="February")
     sources["september"] = _build(DOLLHOUSES, full, choice="September")  # the longest month name
+    sources["a4"] = _build(DOLLHOUSES, full)
+    sources["a4"]["Dashboard"].page_setup.paperSize = 9  # A4; LibreOffice's default here is Letter
     paths = []
     for name, wb in sources.items():
         wb.save(folder / f"{name}.xlsx")
         paths.append(folder / f"{name}.xlsx")
     xlsx = convert(paths, "xlsx", folder / "xlsx")
     pdf = convert(paths, "pdf", folder / "pdf")
-    return {name: (x, p) for name, x, p in zip(sources, xlsx, pdf)}
+    return {name: (x, p, source) for name, x, p, source in zip(sources, xlsx, pdf, paths)}
 
 
 def _run(program, *arguments):
@@ -191,7 +195,7 @@ PRINTED = [f"{kind}-{b.id}" for kind in YEARS for b in BUSINESSES] + ["edited", 
 
 @pytest.mark.parametrize("name", PRINTED)
 def test_no_error_value_and_no_hash_run_anywhere(year, name):
-    xlsx, pdf = year[name]
+    xlsx, pdf, _ = year[name]
     wb = openpyxl.load_workbook(xlsx, data_only=True)
     for ws in wb.worksheets:
         allowed = ("#N/A",) if ws.title == "Chart data" else ()
@@ -203,12 +207,14 @@ def test_no_error_value_and_no_hash_run_anywhere(year, name):
     assert "#" not in text, [line for line in text.splitlines() if "#" in line]
 
 
-@pytest.mark.parametrize("business_id", [b.id for b in BUSINESSES])
-def test_the_dashboard_prints_on_one_page_and_its_charts_do_not_overlap(year, business_id):
+@pytest.mark.parametrize(("name", "paper"), [(f"full-{b.id}", "letter") for b in BUSINESSES] + [("a4", "A4")])
+def test_the_dashboard_prints_on_one_page_and_its_charts_do_not_overlap(year, name, paper):
     """The Dashboard prints last; its title is on the last page only, so it took one page."""
-    xlsx, pdf = year[f"full-{business_id}"]
-    count = int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(pdf))).group(1))
-    business = default_catalog().business(business_id)
+    xlsx, pdf, _ = year[name]
+    info = _run("pdfinfo", "-f", "1", "-l", "99", str(pdf))
+    count = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert re.search(rf"Page\s+{count} size:.*\({paper}\)", info)
+    business = DOLLHOUSES if name == "a4" else default_catalog().business(name.removeprefix("full-"))
     title = f"{business.name}: dashboard 2026"
     pages = [n for n in range(1, count + 1) if title in _text(pdf, n)]
     assert pages == [count]
@@ -292,3 +298,26 @@ def test_a_chosen_month_shows_each_kpis_latest_month_up_to_it(year):
     assert september["B2"].value.month == 9
     assert {september.cell(row=5 + n, column=2).value.month for n in range(len(DOLLHOUSES.kpis))} == {9}
     assert "September 2026" in _text(year["september"][1])  # printed in full, not as ###
+
+
+@pytest.mark.parametrize(("kind", "business_id"), CASES)
+def test_gnumeric_computes_every_cell_as_libreoffice_does(year, tmp_path, kind, business_id):
+    """No formula leans on one engine's habits: every cell of every sheet, Dashboard and chart data included."""
+    if shutil.which("ssconvert") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Gnumeric is required in CI; apt-get install -y gnumeric", pytrace=False)
+        pytest.skip("Gnumeric is not installed; apt-get install -y gnumeric (Debian/Ubuntu)")
+    libreoffice, _, source = year[f"{kind}-{business_id}"]
+    _run("ssconvert", "--recalc", str(source), str(tmp_path / "gnumeric.xlsx"))
+    gnumeric = openpyxl.load_workbook(tmp_path / "gnumeric.xlsx", data_only=True)
+    compared = 0
+    for ws in openpyxl.load_workbook(libreoffice, data_only=True).worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                want, got = _blank(cell.value), _blank(gnumeric[ws.title][cell.coordinate].value)
+                if isinstance(want, float) and isinstance(got, (int, float)):
+                    assert got == pytest.approx(want, rel=1e-9, abs=1e-12), f"{ws.title}!{cell.coordinate}"
+                else:
+                    assert got == want, f"{ws.title}!{cell.coordinate}"
+                compared += want is not None
+    assert compared > 1000
