@@ -432,7 +432,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 16
     for month in range(MONTHS):
-        ws.column_dimensions[_col(KPI_FIRST_MONTH_COLUMN + month)].width = 11
+        ws.column_dimensions[_col(KPI_FIRST_MONTH_COLUMN + month)].width = 13  # "check benchmarks" in a tier cell
     ws.column_dimensions[_col(YTD_COLUMN)].width = 13
     ws.column_dimensions[_col(COVERS_COLUMN)].width = 30
     ws.freeze_panes = ws.cell(row=3, column=KPI_FIRST_MONTH_COLUMN)
