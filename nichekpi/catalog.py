@@ -133,6 +133,17 @@ class Kpi:
         """The benchmark tier of ``value`` for this KPI; see :func:`tier_for`."""
         return tier_for(value, self.better, self.thresholds)
 
+    @property
+    def yearly_benchmark(self) -> bool:
+        """Whether the benchmark is meant for a whole year: the KPI takes a stock as input.
+
+        A rate built on customers at the start and end of a period (retention) or on a
+        previous period (growth) changes with the length of the period, and the
+        articles state none: their figures are read as yearly. Rates and averages of
+        flows (CSAT, conversion, order value) mean the same for a month and a year.
+        """
+        return any(how != "sum" for how in self.formula.period.values())
+
 
 @dataclass(frozen=True)
 class Source:
@@ -203,16 +214,22 @@ def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float |
     ``months`` holds each month's inputs in the order of :attr:`Kpi.inputs` (or
     ``None``). Only months whose inputs are complete and valid count. Each input adds
     up as its formula says: most are summed; a stock such as customers at the start
-    takes the first month's value, customers at the end the last month's. Returns
-    ``None`` when no month counts; raises :class:`KpiInputError` when the added-up
-    inputs break a rule.
+    takes the first month's value, customers at the end the last month's, and then
+    every month from the first counted to the last counted must count (a blank month
+    in between would drop its new customers from the sum). Returns ``None`` when no
+    month counts; raises :class:`KpiInputError` when a stock KPI has such a gap or
+    the added-up inputs break a rule.
 
     >>> crr = default_catalog().kpi("custom-dollhouses", "retention_rate")
     >>> round(year_to_date(crr, [(320, 50, 300), (330, 40, 320)]), 4)
     0.8
+    >>> year_to_date(crr, [(320, 50, 300), None, (330, 40, 320)])
+    Traceback (most recent call last):
+    ...
+    nichekpi.errors.KpiInputError: year to date needs months 1 to 3 all complete; month 2 is empty or breaks a rule
     """
-    usable = []
-    for values in months:
+    usable, counted = [], []
+    for index, values in enumerate(months):
         if values is None or any(v is None for v in values):
             continue
         try:
@@ -220,8 +237,15 @@ def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float |
         except KpiInputError:
             continue
         usable.append([float(v) for v in values])
+        counted.append(index)
     if not usable:
         return None
+    if kpi.yearly_benchmark and len(counted) != counted[-1] - counted[0] + 1:
+        missing = next(m for m in range(counted[0], counted[-1]) if m not in counted)
+        raise KpiInputError(
+            f"year to date needs months {counted[0] + 1} to {counted[-1] + 1} all complete; "
+            f"month {missing + 1} is empty or breaks a rule"
+        )
     totals = []
     for position, param in enumerate(kpi.formula.params):
         column = [month[position] for month in usable]

@@ -120,18 +120,30 @@ def cmd_score(args: argparse.Namespace) -> None:
         print(f"{kpi.name}: {kpi.unit.format(value)} ({tier})")
 
 
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` already holds exactly ``text``."""
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def cmd_addin_lite(args: argparse.Namespace) -> None:
     from nichekpi._files import write_text
     from nichekpi.addin import lite_bundle
 
     files = lite_bundle()
     targets = {name: args.out / name for name in files}
-    existing = [str(path) for path in targets.values() if path.exists()]
+    stale = {name: path for name, path in targets.items() if not _holds(path, files[name])}
+    existing = [str(path) for path in stale.values() if path.exists()]
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for name, path in targets.items():
-        write_text(path, files[name])
-        print(f"wrote {path}")
+        if name in stale:
+            write_text(path, files[name])
+            print(f"wrote {path}")
+        else:
+            print(f"{path} is up to date")
     print(
         "In Excel: open xlwings Lite (Home tab), paste main.py into the editor and requirements.txt "
         "into its requirements.txt tab; then type =CSAT(120,150) in a cell."

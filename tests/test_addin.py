@@ -135,6 +135,17 @@ def test_addin_lite_command_refuses_to_overwrite(tmp_path, capsys):
     assert (tmp_path / "main.py").read_text(encoding="utf-8") == lite_bundle()["main.py"]
 
 
+def test_addin_lite_on_an_up_to_date_bundle_says_so(tmp_path, capsys):
+    """As in a fresh clone, whose addin/lite/ is the committed, current bundle."""
+    assert main(["addin", "lite", "--out", str(tmp_path)]) == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    capsys.readouterr()
+    assert main(["addin", "lite", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'main.py'} is up to date" in out and "wrote" not in out
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+
+
 # -- the classic add-in's xlwings.conf ---------------------------------------------------
 
 EXISTING = (
