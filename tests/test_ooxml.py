@@ -118,7 +118,8 @@ def test_drawings_and_charts_use_the_prefixes_excel_writes(generated):
             ("c", "http://schemas.openxmlformats.org/drawingml/2006/chart"),
         ):
             assert f'xmlns:{prefix}="{namespace}"' in root, label
-        assert drawing.count("<xdr:oneCellAnchor>") == 7 and drawing.count("<a:graphic>") == 7, label
+        # the Dashboard anchors its charts to cells at both corners (issue 9), as Excel writes them
+        assert drawing.count("<xdr:twoCellAnchor") == 7 and drawing.count("<a:graphic>") == 7, label
         assert drawing.count("<c:chart r:id=") == 7, label
         for name in [drawings[0], *charts]:
             text = parts[name].decode("utf-8")

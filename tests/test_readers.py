@@ -80,6 +80,15 @@ def expected():
         wanted[business.id] = {
             "sheets": wb.sheetnames,
             "names": {name: d.attr_text for name, d in wb.defined_names.items()},
+            "local": sorted(
+                f"{index}:{name}"
+                for index, ws in enumerate(wb.worksheets)
+                for name, present in (
+                    ("_xlnm.Print_Area", ws.print_area),
+                    ("_xlnm.Print_Titles", ws.print_title_rows or ws.print_title_cols),
+                )
+                if present
+            ),
             "formulas": {
                 f"{ws.title}!{c.coordinate}": c.value[1:]
                 for ws in wb.worksheets
@@ -110,6 +119,8 @@ def _compare(seen: dict, want: dict, reader: str, label: str) -> None:
     where = f"{reader} on {label}"
     assert seen["sheets"] == want["sheets"], where
     assert seen["names"] == want["names"], where
+    if seen.get("local") is not None:  # the sheets' own names: print areas and print titles
+        assert sorted(seen["local"]) == want["local"], where
     assert seen["formulas"] == want["formulas"], where
     if seen.get("conditional") is not None:
         assert seen["conditional"] == want["conditional"], where

@@ -48,8 +48,11 @@ async function exceljs(file) {
 async function sheetjs(file) {
   const XLSX = require("xlsx");
   const wb = XLSX.read(fs.readFileSync(file), { cellFormula: true, sheetStubs: true, bookFiles: true });
-  const seen = { sheets: wb.SheetNames, names: {}, formulas: {}, conditional: null, validations: null };
-  for (const { Name, Ref } of wb.Workbook.Names) seen.names[Name] = Ref;
+  const seen = { sheets: wb.SheetNames, names: {}, local: [], formulas: {}, conditional: null, validations: null };
+  for (const { Name, Ref, Sheet } of wb.Workbook.Names) {
+    if (Sheet === undefined) seen.names[Name] = Ref;
+    else seen.local.push(`${Sheet}:${Name}`); // a sheet's own name, such as its print area
+  }
   for (const name of wb.SheetNames) {
     const ws = wb.Sheets[name];
     for (const address of Object.keys(ws)) {
@@ -64,10 +67,14 @@ async function sheetjs(file) {
 async function xlsxPopulate(file) {
   const XlsxPopulate = require("xlsx-populate");
   const wb = await XlsxPopulate.fromDataAsync(fs.readFileSync(file));
-  const seen = { sheets: [], names: {}, formulas: {}, conditional: {}, validations: {} };
+  const seen = { sheets: [], names: {}, local: [], formulas: {}, conditional: {}, validations: {} };
   // xlsx-populate resolves a name on request; the list of names is in the workbook part it keeps.
   for (const node of wb._node.children.find((n) => n.name === "definedNames").children) {
     const name = node.attributes.name;
+    if (node.attributes.localSheetId !== undefined) {
+      seen.local.push(`${node.attributes.localSheetId}:${name}`); // a sheet's own name, such as its print area
+      continue;
+    }
     seen.names[name] = wb.definedName(name) === undefined ? null : node.children[0];
   }
   for (const ws of wb.sheets()) {
