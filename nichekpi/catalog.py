@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nichekpi._formula import Formula, show
+from nichekpi._problem import Problem
 from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
 from nichekpi.formulas import FORMULAS
 
@@ -57,6 +58,14 @@ BETTER = ("higher", "lower")
 _BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NAME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
+MAX_ID_LENGTH = 64
+"""The longest business, KPI or input id. What breaks first without a limit: a business
+id names the template file, and ``ID.bak.xlsx`` and the temporary ``.ID.XXXXXXXX.xlsx``
+beside it must fit a file system's 255-byte names (and Windows' 260-character paths,
+folder included); a KPI id and an input id together make Excel names such as
+``in_KPI_INPUT`` and ``bench_KPI_above_average``, which Excel limits to 255 characters.
+64 leaves room for the folder on every side."""
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -67,6 +76,8 @@ class Unit:
     style: str  #: "percent", "currency" or "number"
     excel_format: str
     named: bool = True  #: whether a plain number is followed by the label ("5 hours", but "3.33", not "3.33 ratio")
+    lowest: float = -math.inf  #: the lowest value the unit holds (NPS points: -100)
+    highest: float = math.inf  #: the highest value the unit holds (a score out of 10: 10)
 
     def format(self, value: float | None, *, label: bool = True) -> str:
         """``value`` as a person reads it: ``90%``, ``$100.00``, ``5 hours``, ``-`` for none.
@@ -119,6 +130,8 @@ class Kpi:
     inputs: tuple[Input, ...]
     example: Example | None = None
     note: str = ""
+    lowest: float = -math.inf  #: the lowest value the KPI can take: its formula's and its unit's range together
+    highest: float = math.inf  #: the highest value the KPI can take
 
     @property
     def function(self) -> str | None:
@@ -130,8 +143,71 @@ class Kpi:
         return self.formula(*values, names=[i.id for i in self.inputs])
 
     def tier(self, value: float) -> str:
-        """The benchmark tier of ``value`` for this KPI; see :func:`tier_for`."""
-        return tier_for(value, self.better, self.thresholds)
+        """The benchmark tier of ``value`` for this KPI; see :func:`tier_for` and :meth:`check_value`."""
+        return tier_for(self.check_value(value), self.better, self.thresholds)
+
+    def check_value(self, value: object) -> float:
+        """``value`` as a float if this KPI can take it, or :class:`KpiInputError` saying why not.
+
+        A value must be a finite number from :attr:`lowest` to :attr:`highest`: a share
+        from 0 to 1, NPS from -100 to 100 points, money and times not negative. A value
+        from 2 to 100 times the top of a percent unit was most likely typed as a
+        percentage (80 for 80%), and the message says so; 1.5 gets the plain rule.
+
+        >>> csat = default_catalog().kpi("custom-dollhouses", "csat")
+        >>> csat.check_value(80)
+        Traceback (most recent call last):
+        ...
+        nichekpi.errors.KpiInputError: value must be from 0 to 1 (0% to 100%) for csat; got 80; \
+80 looks like a percentage: type 80% or 0.8
+        """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float, such as 10**400
+            number = math.inf if value > 0 else -math.inf
+        else:
+            if not math.isfinite(number):
+                raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
+        if not self.lowest <= number <= self.highest:
+            raise KpiInputError(self.out_of_range_message(value), argument="value", problem=Problem.OUT_OF_RANGE)
+        if math.isinf(number):
+            raise KpiInputError(
+                f"value is too large to compute with; got {show(value)}", argument="value", problem=Problem.OUT_OF_RANGE
+            )
+        return number
+
+    def out_of_range(self, values: np.ndarray) -> np.ndarray:
+        """Which of ``values`` this KPI cannot take (infinity included; NaN, an empty cell, is not flagged)."""
+        with np.errstate(invalid="ignore"):
+            return (values < self.lowest) | (values > self.highest) | np.isinf(values)
+
+    def out_of_range_message(self, value: object) -> str:
+        """The rule a value outside :attr:`lowest` to :attr:`highest` breaks, with the percentage hint."""
+        if math.isfinite(self.highest):
+            rule, ends = f"must be from {show(self.lowest)} to {show(self.highest)}", (self.lowest, self.highest)
+        elif self.lowest == 0:
+            rule, ends = "must not be negative", ()
+        else:
+            rule, ends = f"must be at least {show(self.lowest)}", (self.lowest,)
+        if self.unit.style == "percent" and ends:
+            rule += f" ({' to '.join(self.unit.format(end) for end in ends)})"
+        text = f"value {rule} for {self.id}; got {show(value)}"
+        number = value if isinstance(value, float) else None
+        if number is None and isinstance(value, numbers.Real):
+            try:
+                number = float(value)
+            except OverflowError:
+                pass
+        if (
+            self.unit.style == "percent"
+            and number is not None
+            and math.isfinite(self.highest)
+            and 2 * self.highest <= number <= 100 * self.highest
+        ):
+            text += f"; {show(number)} looks like a percentage: type {show(number)}% or {show(number / 100)}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -275,7 +351,10 @@ def parse_units(data: Mapping[str, Any]) -> dict[str, Unit]:
     for unit_id, spec in data.items():
         try:
             label, style, excel_format = str(spec["label"]), str(spec["style"]), str(spec["excel_format"])
-            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)))
+            bounds = {
+                key: _number(spec[key], f"unit {unit_id!r} {key}") for key in ("lowest", "highest") if key in spec
+            }
+            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)), **bounds)
         except KeyError as missing:
             raise CatalogError(f"unit {unit_id!r} has no {missing.args[0]!r}") from None
         if units[unit_id].style not in ("percent", "currency", "number"):
@@ -310,6 +389,11 @@ class _Reader:
 
     def ident(self, key: str, pattern: re.Pattern[str], rule: str) -> str:
         value = self.text(key)
+        if len(value) > MAX_ID_LENGTH:
+            raise CatalogError(
+                f"{self.where}: {key} {value[:20] + '...'!r} is {len(value)} characters long; the most is "
+                f"{MAX_ID_LENGTH} (it becomes part of file names and Excel names)"
+            )
         if not pattern.match(value):
             raise CatalogError(f"{self.where}: {key} {value!r} must be {rule}")
         return value
@@ -371,6 +455,16 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
     given = [(key, value) for key, value in thresholds.items() if value is not None]
     if not given:
         raise CatalogError(f"{tr.where}: give at least one threshold")
+    unit = units[unit_id]
+    lowest, highest = max(unit.lowest, formula.lowest), min(unit.highest, formula.highest)
+    if lowest > highest:
+        raise CatalogError(f"{where}: unit {unit_id} cannot hold the values of formula {formula_name}")
+    for key, value in given:
+        if not lowest <= value <= highest:
+            raise CatalogError(
+                f"{tr.where}: {key} is {show(value)}, which {kpi_id} can never reach "
+                f"(its values are from {show(lowest)} to {show(highest)})"
+            )
     sign = 1 if better == "higher" else -1
     for (low_key, low), (high_key, high) in zip(given, given[1:]):
         if not sign * low < sign * high:
@@ -408,6 +502,8 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
         inputs=tuple(inputs),
         example=example,
         note=r.text("note", ""),
+        lowest=lowest,
+        highest=highest,
     )
 
 
@@ -437,6 +533,16 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise CatalogError(f"{r.where}: KPI ids must be unique; repeated: {', '.join(duplicates)}")
+    named: dict[str, tuple[str, str]] = {}
+    for kpi in kpis:  # the workbook's in_<kpi>_<input> names and the inputs table's columns
+        for item in kpi.inputs:
+            name = f"{kpi.id}_{item.id}"
+            if name in named:
+                raise CatalogError(
+                    f"{r.where}: KPI {named[name][0]} input {named[name][1]} and KPI {kpi.id} input {item.id} "
+                    f"would share the name {name} in the workbook and the inputs table; rename one of them"
+                )
+            named[name] = (kpi.id, item.id)
     return Business(
         id=business_id,
         name=r.text("name"),

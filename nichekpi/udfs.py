@@ -102,6 +102,14 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _float(value: object) -> float:
+    """A number as a float; an integer too large for one is infinite (and so out of range)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+
+
 def _is_blank(value: object) -> bool:
     return value is None or value == ""
 
@@ -132,11 +140,13 @@ def to_grid(value: object) -> Grid:
             return Grid(np.array(rows, dtype=float).reshape(len(rows), -1), None, rows, single)
         except ValueError:
             raise CallError("a range must be a rectangle of cells") from None
+        except OverflowError:  # an integer beyond any float: the slow path marks it infinite
+            pass
     flat = list(itertools.chain.from_iterable(rows))
     if not flat or len(flat) % len(rows) or any(len(row) != len(flat) // len(rows) for row in rows):
         raise CallError("a range must be a rectangle of cells")
     text = np.array([not _is_number(v) and not _is_blank(v) for v in flat]).reshape(len(rows), -1)
-    numbers_only = [float(v) if _is_number(v) else math.nan for v in flat]
+    numbers_only = [_float(v) if _is_number(v) else math.nan for v in flat]
     return Grid(np.array(numbers_only, dtype=float).reshape(len(rows), -1), text, rows, single)
 
 
@@ -312,10 +322,19 @@ def KPI_TIER(value, kpi, business):  # noqa: N802 - Excel's name
     found = default_catalog().kpi(_text(business, "business"), _text(kpi, "kpi"))
     grid = to_grid(value)
     problems = np.where(np.isnan(grid.values), Problem.EMPTY, Problem.OK).astype(np.int8)
+    problems[found.out_of_range(grid.values)] = Problem.OUT_OF_RANGE
     if grid.text is not None:
         problems[grid.text] = Problem.NOT_A_NUMBER
     names = np.array(TIERS, dtype=object)[tier_indices(grid.values, found.better, found.thresholds)]
-    return to_excel(names, problems, grid.single, lambda r, c: f"value must be a number; got {show(grid.cells[r][c])}")
+
+    def explain(row: int, column: int) -> str:
+        cell = grid.cells[row][column]
+        if not _is_number(cell):
+            return f"value must be a number; got {show(cell)}"
+        where = "" if grid.values.shape == (1, 1) else f" (row {row + 1}, column {column + 1})"
+        return f"{found.out_of_range_message(cell)}{where}"
+
+    return to_excel(names, problems, grid.single, explain)
 
 
 @func
