@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from nichekpi._files import write_text
+from nichekpi._files import replacing
 from nichekpi.catalog import builtin_texts
 
 UDF_MODULE = "nichekpi.udfs"
@@ -160,14 +160,25 @@ def configure_classic(current: str, interpreter: str) -> ConfigChange:
 
 
 def apply_classic(path: Path, interpreter: str | None = None, *, dry_run: bool = False) -> ConfigChange:
-    """Update the config file at ``path`` (created if missing); the old one is kept as ``.bak``."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    change = configure_classic(current, interpreter or sys.executable)
+    """Update the config file at ``path`` (created if missing); the old one is kept as ``.bak``.
+
+    The file is read as UTF-8, and bytes that are not UTF-8 (an ``xlwings.conf``
+    saved in Windows' own code page, with a path such as ``C:\\Users\\José``) are
+    carried through unchanged: every line nichekpi does not edit keeps its bytes.
+    """
+    current = path.read_bytes() if path.exists() else b""
+    change = configure_classic(current.decode("utf-8", "surrogateescape"), interpreter or sys.executable)
     if change.changes and not dry_run:
+        new = change.text.encode("utf-8", "surrogateescape")
         if path.exists():
-            write_text(path.with_name(path.name + ".bak"), current)
-        write_text(path, change.text)
+            _write_bytes(path.with_name(path.name + ".bak"), current)
+        _write_bytes(path, new)
     return change
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
 
 
 CLASSIC_STEPS = """\

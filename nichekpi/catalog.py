@@ -558,6 +558,8 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CatalogError(f"{origin}: not valid TOML: {error}") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise CatalogError(f"{origin}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _data_text(*parts: str) -> str:
@@ -575,6 +577,11 @@ def load_business_file(path: str | Path, units: Mapping[str, Unit] | None = None
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise CatalogError(f"{path}: cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise CatalogError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position {error.start}); "
+            "TOML files are UTF-8: save it again as UTF-8"
+        ) from None
     return parse_business(parse_toml(text, str(path)), units or builtin_units(), str(path))
 
 
