@@ -400,9 +400,15 @@ class _Reader:
 
 
 def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CatalogError(f"{where}: must be a finite number; got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise CatalogError(f"{where}: must be a finite number; got {show(value)}")
+    return number
 
 
 def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
@@ -560,6 +566,8 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
         raise CatalogError(f"{origin}: not valid TOML: {error}") from None
     except RecursionError:  # tomllib reads nested arrays and tables recursively
         raise CatalogError(f"{origin}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # Python's own limit: an integer of more than 4300 digits
+        raise CatalogError(f"{origin}: not valid TOML: a number has too many digits") from None
 
 
 def _data_text(*parts: str) -> str:

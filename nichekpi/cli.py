@@ -131,7 +131,12 @@ def cmd_score(args: argparse.Namespace) -> None:
         value = kpi.compute(*(_number_argument(text) for text in args.inputs))
     except KpiInputError as error:
         raise CommandError(str(error), INPUT_ERROR) from None
-    tier = kpi.tier(value)
+    try:
+        tier = kpi.tier(value)
+    except KpiInputError as error:  # valid inputs, impossible result: a mean rating of 100 on a score out of 10
+        raise CommandError(
+            f"these inputs give {kpi.id} {_shown(value)}, which it cannot be: {error}", INPUT_ERROR
+        ) from None
     if args.json:
         print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
     else:

@@ -60,6 +60,14 @@ HOSTILE_BUSINESS_FILES = {
     "syntax": (candles().replace('name = "Custom candles"', "name = 'unclosed"), "not valid TOML"),
     "id-300": (candles(business="c" * 300), "id 'cccccccccccccccccccc...' is 300 characters long; the most is 64"),
     "kpi-id-65": (candles(kpi="k" * 65), "is 65 characters long; the most is 64"),
+    "threshold-401-digits": (
+        candles().replace("typical = 0.7", "typical = 1" + "0" * 400),
+        "thresholds typical: must be a finite number; got a number of 401 digits",
+    ),
+    "threshold-5001-digits": (
+        candles().replace("typical = 0.7", "typical = 1" + "0" * 5000),
+        "not valid TOML: a number has too many digits",
+    ),
     "input-id-65": (candles(first="s" * 65), "is 65 characters long; the most is 64"),
 }
 
@@ -185,6 +193,16 @@ def test_addin_classic_into_a_read_only_folder(capsys, tmp_path, monkeypatch):
     assert not config.exists()
 
 
+def test_score_with_valid_inputs_but_an_impossible_result(capsys):
+    """Ratings out of 10 cannot add up to 1000 over 10 answers: a mean of 100 is refused, not graded."""
+    status, out, err = run(capsys, "score", "custom-3d-printed-toys", "post_production_satisfaction", 1000, 10)
+    assert (status, out) == (1, "")
+    assert err == (
+        "nichekpi: these inputs give post_production_satisfaction 100, which it cannot be: "
+        "value must be from 0 to 10 for post_production_satisfaction; got 100\n"
+    )
+
+
 # -- the last-resort guard ------------------------------------------------------------------
 
 
@@ -240,6 +258,7 @@ HOSTILE = {
     "score-huge-integer": ["score", "custom-dollhouses", "csat", "1" + "0" * 400, "150"],
     "score-beyond-2-53": ["score", "custom-dollhouses", "csat", str(2**53 + 1), str(2**53)],
     "score-overflowing-sum": ["score", "soundwave-art", "nps", "1e308", "1e308", "0"],
+    "score-impossible-result": ["score", "custom-3d-printed-toys", "post_production_satisfaction", "1000", "10"],
     "templates-out-is-a-file": ["templates", "--out", "a-file"],
     "templates-out-under-a-file": ["templates", "--out", "a-file/sub"],
     "templates-latin1-business-file": ["templates", "--business-file", "latin1.toml", "--out", "out"],
