@@ -794,6 +794,7 @@ FORMULAS: dict[str, Formula] = {
 PROMOTERS_FROM = 9  #: on the 0-10 "would you recommend us?" scale, 9 and 10 are promoters
 DETRACTORS_UP_TO = 6  #: 0 to 6 are detractors; 7 and 8 are passives
 SATISFIED_FROM = {5: 4, 10: 8}  #: the lowest satisfied rating on a 1-5 and on a 1-10 scale
+MAX_SCALE = 1000  #: the longest rating scale csat_from_ratings accepts (1-1000; 1-5 and 1-10 are usual)
 
 
 def _flatten(values: object) -> list[object]:
@@ -932,7 +933,7 @@ def csat_from_ratings(
     ratings : sequence of int
         Ratings from 1 to ``scale_max``; nested lists are flattened and blanks skipped.
     scale_max : int, default 5
-        The top of the rating scale (5 for 1-5, 10 for 1-10).
+        The top of the rating scale (5 for 1-5, 10 for 1-10; at most 1000).
     satisfied_from : int, default 4
         The lowest rating that counts as satisfied.
 
@@ -959,8 +960,10 @@ def csat_from_ratings(
     0.6
     """
     for name, value in (("scale_max", scale_max), ("satisfied_from", satisfied_from)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise KpiInputError(f"{name} must be a whole number; got {show(value)}", argument=name)
+        if not -MAX_SCALE <= value <= MAX_SCALE:  # NaN, infinity, or a whole number too large for a float
+            raise KpiInputError(f"{name} must be a whole number up to {MAX_SCALE}; got {show(value)}", argument=name)
         if not float(value).is_integer():
             raise KpiInputError(f"{name} must be a whole number; got {show(value)}", argument=name)
     if scale_max < 2:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 import xlwings
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nichekpi import KpiInputError, default_catalog, formulas, tier, udfs
@@ -278,3 +278,41 @@ def test_no_valid_result_rises_above_the_declared_highest_value(name, data):
     except KpiInputError:
         return
     assert formula.lowest <= result <= formula.highest
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"scale_max": 10**400}, "^scale_max must be a whole number up to 1000; got a number of 401 digits$"),
+        ({"scale_max": math.inf}, "^scale_max must be a whole number up to 1000; got infinity$"),
+        ({"satisfied_from": math.nan}, r"^satisfied_from must be a whole number up to 1000; got NaN \(not a number\)$"),
+    ],
+)
+def test_csat_from_ratings_options_beyond_any_scale(options, message):
+    with pytest.raises(KpiInputError, match=message):
+        formulas.csat_from_ratings([4, 5], **options)
+
+
+huge = st.one_of(
+    st.floats(min_value=0, max_value=1.7976931348623157e308),
+    st.sampled_from([1e308, 1.7e308, 2.0**53 - 1, 2.0**53, 2.0**53 + 2, 2.0**60, 5e-324, 0.0, 1.0]),
+)
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+@settings(max_examples=40)
+@given(data=st.data())
+def test_scalar_and_vectorized_paths_agree_on_huge_values(name, data):
+    formula = FORMULAS[name]
+    rows = data.draw(st.lists(st.tuples(*[huge] * len(formula.params)), min_size=1, max_size=10))
+    values, problems = formula.evaluate(*(np.array(column, dtype=float) for column in zip(*rows)))
+    for row, value, problem in zip(rows, values, problems):
+        try:
+            expected = formula(*row)
+        except KpiInputError as error:
+            assert problem == error.problem, (row, str(error))
+            assert math.isnan(value)
+        else:
+            assert problem == Problem.OK, row
+            assert math.isfinite(expected)
+            assert value == pytest.approx(expected, rel=1e-12, abs=1e-300)
