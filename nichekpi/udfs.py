@@ -173,7 +173,10 @@ def to_excel(values: np.ndarray, problems: np.ndarray, single: bool, explain: Ca
     if per_element_errors() or not (problems > Problem.EMPTY).any():
         if single:
             problem = Problem(int(problems[0, 0]))
-            return float(values[0, 0]) if problem == Problem.OK else ERROR_VALUES.get(problem)
+            if problem != Problem.OK:
+                return ERROR_VALUES.get(problem)
+            value = values[0, 0]  # a number, or a tier's name
+            return float(value) if isinstance(value, np.floating) else value
         if not problems.any():
             return values.tolist()
         out = values.astype(object)

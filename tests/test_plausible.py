@@ -316,3 +316,9 @@ def test_scalar_and_vectorized_paths_agree_on_huge_values(name, data):
             assert problem == Problem.OK, row
             assert math.isfinite(expected)
             assert value == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+def test_kpi_tier_called_with_one_plain_value():
+    """A single value that is not a range (a direct call): the tier's name, not a float conversion error."""
+    assert udfs.KPI_TIER(0.5, "csat", "custom-dollhouses") == "Below typical"
+    assert udfs.KPI_TIER(80, "csat", "custom-dollhouses") == "#NUM!"
