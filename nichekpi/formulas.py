@@ -803,7 +803,7 @@ def _flatten(values: object) -> list[object]:
     return [values]
 
 
-_PLAIN_ANSWERS = frozenset({int, float, type(None)})
+_PLAIN_ANSWERS = frozenset({int, float, type(None), np.float64, np.int64})
 
 
 def _plain_numbers(values: object) -> np.ndarray | None:
@@ -831,10 +831,9 @@ def _plain_numbers(values: object) -> np.ndarray | None:
         numbers = np.array(flat, dtype=float)
     except OverflowError:  # an integer beyond any float
         return None
-    if float in kinds:
-        nans = np.count_nonzero(np.isnan(numbers))
-        if nans and nans != (flat.count(None) if type(None) in kinds else 0):
-            return None
+    nans = np.count_nonzero(np.isnan(numbers))
+    if nans and nans != (flat.count(None) if type(None) in kinds else 0):  # a NaN that was not an empty cell
+        return None
     return numbers
 
 

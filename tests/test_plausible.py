@@ -166,6 +166,8 @@ def test_a_threshold_the_kpi_can_never_reach_is_refused_at_load():
         ([[None], [math.nan]], r"^scores must be whole numbers from 0 to 10; answer 2 is NaN \(not a number\)$"),
         (np.array([10.0, np.nan]), r"^scores must be whole numbers from 0 to 10; answer 2 is NaN"),
         (np.array([True, False]), "^scores must be numbers from 0 to 10; answer 1 is TRUE$"),
+        ([np.float64(10), np.float64("nan"), None], r"^scores must be whole numbers from 0 to 10; answer 2 is NaN"),
+        ([np.float64("nan"), None], r"^scores must be whole numbers from 0 to 10; answer 1 is NaN"),
         ([10**400], "^scores must be whole numbers from 0 to 10; answer 1 is a number of 401 digits$"),
     ],
 )
