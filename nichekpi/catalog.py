@@ -194,19 +194,8 @@ class Kpi:
         if self.unit.style == "percent" and ends:
             rule += f" ({' to '.join(self.unit.format(end) for end in ends)})"
         text = f"value {rule} for {self.id}; got {show(value)}"
-        number = value if isinstance(value, float) else None
-        if number is None and isinstance(value, numbers.Real):
-            try:
-                number = float(value)
-            except OverflowError:
-                pass
-        if (
-            self.unit.style == "percent"
-            and number is not None
-            and math.isfinite(self.highest)
-            and 2 * self.highest <= number <= 100 * self.highest
-        ):
-            text += f"; {show(number)} looks like a percentage: type {show(number)}% or {show(number / 100)}"
+        if self.unit.style == "percent" and 2 * self.highest <= value <= 100 * self.highest:  # type: ignore[operator]
+            text += f"; {show(value)} looks like a percentage: type {show(value)}% or {show(float(value) / 100)}"
         return text
 
 
@@ -641,6 +630,15 @@ def tier(value: float, kpi: str | Kpi, business: str | None = None, *, catalog: 
         The KPI id (``"csat"``), or a :class:`Kpi`.
     business : str
         The business type id (``"custom-dollhouses"``); not needed with a :class:`Kpi`.
+
+    Raises
+    ------
+    KpiInputError
+        If the value is not a finite number, or not one the KPI can take: a rate
+        outside 0 to 1 (80 for 80% gets a hint), NPS outside -100 to 100, a negative
+        amount, time or count (see :meth:`Kpi.check_value`).
+    UnknownNameError
+        If the business type or the KPI is not in the catalog.
 
     Examples
     --------
