@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from nichekpi._files import replacing
 from nichekpi.catalog import builtin_texts
 
 UDF_MODULE = "nichekpi.udfs"
+MAX_CONFIG_SIZE = 1_000_000  #: bytes; an xlwings.conf holds a few lines
 XLWINGS_REQUIREMENT = "xlwings>=0.37,<0.38"
 """The xlwings versions nichekpi's Excel functions are tested with (also in pyproject.toml)."""
 
@@ -100,7 +102,7 @@ def default_config_path() -> Path:
     return Path(xlwings.USER_CONFIG_FILE)
 
 
-_ENTRY = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
+_ENTRY = re.compile(r'^\ufeff?\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 
 
 @dataclass
@@ -166,7 +168,12 @@ def apply_classic(path: Path, interpreter: str | None = None, *, dry_run: bool =
     saved in Windows' own code page, with a path such as ``C:\\Users\\José``) are
     carried through unchanged: every line nichekpi does not edit keeps its bytes.
     """
-    current = path.read_bytes() if path.exists() else b""
+    current = b""
+    if path.exists():
+        with path.open("rb") as file:
+            current = file.read(MAX_CONFIG_SIZE + 1)
+        if len(current) > MAX_CONFIG_SIZE:
+            raise OSError(errno.EFBIG, f"larger than {MAX_CONFIG_SIZE // 1_000_000} MB, which no xlwings.conf is")
     change = configure_classic(current.decode("utf-8", "surrogateescape"), interpreter or sys.executable)
     if change.changes and not dry_run:
         new = change.text.encode("utf-8", "surrogateescape")

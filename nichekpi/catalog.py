@@ -58,6 +58,9 @@ BETTER = ("higher", "lower")
 _BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NAME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
+MAX_FILE_SIZE = 1_000_000
+"""The largest business-type file read, in bytes (the built-in ones are under 10 kB)."""
+
 MAX_ID_LENGTH = 64
 """The longest business, KPI or input id. What breaks first without a limit: a business
 id names the template file, and ``ID.bak.xlsx`` and the temporary ``.ID.XXXXXXXX.xlsx``
@@ -571,7 +574,13 @@ def load_business_file(path: str | Path, units: Mapping[str, Unit] | None = None
     """Read a user's business-type file (TOML, same shape as the built-in ones)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)  # not /dev/zero or a huge file whole into memory
+        if len(data) > MAX_FILE_SIZE:
+            raise CatalogError(
+                f"{path}: larger than {MAX_FILE_SIZE // 1_000_000} MB; a business type file is a few kilobytes"
+            )
+        text = data.decode("utf-8-sig")  # Windows Notepad may start the file with a byte-order mark
     except OSError as error:
         raise CatalogError(f"{path}: cannot read the file ({error.strerror})") from None
     except UnicodeDecodeError as error:

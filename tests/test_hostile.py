@@ -88,6 +88,17 @@ def test_latin_1_business_file_names_the_byte(tmp_path):
         load_business_file(path)
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_business_file_is_refused_without_reading_it_all():
+    with pytest.raises(CatalogError, match="^/dev/zero: larger than 1 MB; a business type file is a few kilobytes$"):
+        load_business_file("/dev/zero")
+
+
+def test_a_business_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = _write(tmp_path / "mine.toml", "\ufeff" + candles())
+    assert load_business_file(path).id == "custom-candles"
+
+
 def test_two_kpi_input_pairs_with_one_workbook_name_are_refused(tmp_path):
     text = candles(kpi="a_b", first="c") + candles(kpi="a", first="b_c").split("\n\n", 1)[1]
     path = _write(tmp_path / "mine.toml", text)
@@ -151,6 +162,23 @@ def test_addin_classic_keeps_the_bytes_of_a_latin_1_config(capsys, tmp_path):
     assert config.read_bytes() == original + b'"UDF MODULES","nichekpi.udfs"\n'
     assert (tmp_path / "xlwings.conf.bak").read_bytes() == original
     assert "the add-in runs C:\\Users\\Jos\\xe9\\python.exe" in out
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_addin_classic_config_that_never_ends(capsys):
+    status, _, err = run(capsys, "addin", "classic", "--config", "/dev/zero")
+    assert status == 1
+    assert err == (
+        "nichekpi: /dev/zero: cannot update it: larger than 1 MB, which no xlwings.conf is; the file was not changed\n"
+    )
+
+
+def test_addin_classic_reads_a_config_with_a_byte_order_mark(capsys, tmp_path):
+    config = tmp_path / "xlwings.conf"
+    config.write_bytes('\ufeff"UDF MODULES","mine"\n'.encode())
+    status, _, _ = run(capsys, "addin", "classic", "--config", config, "--interpreter", "python")
+    assert status == 0
+    assert config.read_text(encoding="utf-8") == '"UDF MODULES","mine;nichekpi.udfs"\n"INTERPRETER_WIN","python"\n'
 
 
 def _no_space(*args, **kwargs):
