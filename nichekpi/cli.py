@@ -169,6 +169,8 @@ def cmd_addin_classic(args: argparse.Namespace) -> None:
     from nichekpi.addin import CLASSIC_STEPS, apply_classic, default_config_path
 
     path = args.config or default_config_path()
+    if args.interpreter is not None and ('"' in args.interpreter or not args.interpreter.isprintable()):
+        raise CommandError(f"--interpreter must be a path without quotes or line breaks; got {args.interpreter!r}")
     if path.is_dir():
         raise CommandError(f"--config {path} is a folder; give the path of an xlwings.conf file")
     try:

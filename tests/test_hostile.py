@@ -294,6 +294,7 @@ HOSTILE = {
     "addin-lite-out-under-a-file": ["addin", "lite", "--out", "a-file/sub"],
     "addin-classic-config-is-a-folder": ["addin", "classic", "--config", "a-folder"],
     "addin-classic-config-under-a-file": ["addin", "classic", "--config", "a-file/xlwings.conf"],
+    "addin-classic-interpreter-with-a-quote": ["addin", "classic", "--config", "x.conf", "--interpreter", 'C:\\a"b'],
     "refresh-missing-workbook": ["refresh", "missing.xlsx", "--inputs", "empty.csv"],
     "refresh-folder-as-workbook": ["refresh", "a-folder", "--inputs", "empty.csv"],
     "refresh-text-as-workbook": ["refresh", "notes.xlsx", "--inputs", "empty.csv"],
