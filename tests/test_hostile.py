@@ -212,6 +212,13 @@ def test_templates_into_a_read_only_folder(capsys, tmp_path, monkeypatch):
     assert (status, err) == (1, f"nichekpi: cannot write {tmp_path / 'soundwave-art.xlsx'}: Permission denied\n")
 
 
+def test_lite_bundle_into_a_read_only_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.mkstemp", _read_only)
+    status, _, err = run(capsys, "addin", "lite", "--out", tmp_path)
+    assert (status, err) == (1, f"nichekpi: cannot write {tmp_path / 'main.py'}: Permission denied\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_addin_classic_into_a_read_only_folder(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.mkstemp", _read_only)
     config = tmp_path / "xlwings.conf"
