@@ -362,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.handler(args)
+        sys.stdout.flush()  # a full disk under the output is reported here, not at exit
     except UnknownNameError as error:
         print(f"nichekpi: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -370,6 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status
     except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as error:  # the system refused (output to a full disk): not a bug to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        where = f"{error.filename}: " if error.filename else "cannot write the output: "
+        print(f"nichekpi: {where}{error.strerror or error}", file=sys.stderr)
+        return INPUT_ERROR
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last resort: every known case has its own message above

@@ -238,6 +238,20 @@ def test_score_with_valid_inputs_but_an_impossible_result(capsys):
     )
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_to_a_full_disk_is_one_line():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "nichekpi", "kpis", "custom-dollhouses", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert (result.returncode, result.stderr) == (1, "nichekpi: cannot write the output: No space left on device\n")
+
+
 # -- the last-resort guard ------------------------------------------------------------------
 
 
