@@ -14,9 +14,10 @@ that shape and spills.
 What Excel shows for an element that cannot be computed depends on the runtime:
 
 * xlwings Lite and xlwings Server (Office.js) carry an error value per element:
-  ``#DIV/0!`` for a zero denominator, ``#NUM!`` for a negative or fractional count
-  or a part larger than its whole, ``#VALUE!`` for text. xlwings turns these
-  strings into real Excel errors.
+  ``#DIV/0!`` for a zero denominator, ``#NUM!`` for a negative or fractional count,
+  a part larger than its whole, a number too large to compute with, or a
+  ``KPI_TIER`` value the KPI cannot take (a CSAT of 80), ``#VALUE!`` for text or
+  TRUE/FALSE. xlwings turns these strings into real Excel errors.
 * The classic Windows add-in (COM) has no per-element error values: xlwings passes
   strings through as text and turns NaN into an empty cell. There the whole call
   answers with one cell holding the error and the formula library's message, such
