@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from nichekpi._files import write_text
+from nichekpi._files import replacing
 from nichekpi.catalog import builtin_texts
 
 UDF_MODULE = "nichekpi.udfs"
+MAX_CONFIG_SIZE = 1_000_000  #: bytes; an xlwings.conf holds a few lines
 XLWINGS_REQUIREMENT = "xlwings>=0.37,<0.38"
 """The xlwings versions nichekpi's Excel functions are tested with (also in pyproject.toml)."""
 
@@ -101,7 +103,7 @@ def default_config_path() -> Path:
     return Path(xlwings.USER_CONFIG_FILE)
 
 
-_ENTRY = re.compile(r'^\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
+_ENTRY = re.compile(r'^\ufeff?\s*"([^"]*)"\s*,\s*"([^"]*)"\s*$')
 
 
 @dataclass
@@ -161,14 +163,30 @@ def configure_classic(current: str, interpreter: str) -> ConfigChange:
 
 
 def apply_classic(path: Path, interpreter: str | None = None, *, dry_run: bool = False) -> ConfigChange:
-    """Update the config file at ``path`` (created if missing); the old one is kept as ``.bak``."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    change = configure_classic(current, interpreter or sys.executable)
+    """Update the config file at ``path`` (created if missing); the old one is kept as ``.bak``.
+
+    The file is read as UTF-8, and bytes that are not UTF-8 (an ``xlwings.conf``
+    saved in Windows' own code page, with a path such as ``C:\\Users\\José``) are
+    carried through unchanged: every line nichekpi does not edit keeps its bytes.
+    """
+    current = b""
+    if path.exists():
+        with path.open("rb") as file:
+            current = file.read(MAX_CONFIG_SIZE + 1)
+        if len(current) > MAX_CONFIG_SIZE:
+            raise OSError(errno.EFBIG, f"larger than {MAX_CONFIG_SIZE // 1_000_000} MB, which no xlwings.conf is")
+    change = configure_classic(current.decode("utf-8", "surrogateescape"), interpreter or sys.executable)
     if change.changes and not dry_run:
+        new = change.text.encode("utf-8", "surrogateescape")
         if path.exists():
-            write_text(path.with_name(path.name + ".bak"), current)
-        write_text(path, change.text)
+            _write_bytes(path.with_name(path.name + ".bak"), current)
+        _write_bytes(path, new)
     return change
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
 
 
 CLASSIC_STEPS = """\

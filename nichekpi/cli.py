@@ -14,6 +14,8 @@ from nichekpi.errors import CatalogError, KpiError, KpiInputError, UnknownNameEr
 
 USAGE_ERROR = 2  #: unknown names, wrong number of arguments (as argparse does)
 INPUT_ERROR = 1  #: well-formed command, values a formula cannot use
+INTERNAL_ERROR = 70  #: a bug of ours (EX_SOFTWARE): reported on one line, asking for a report
+INTERRUPTED = 130  #: Ctrl+C, as shells report SIGINT
 
 
 class CommandError(Exception):
@@ -81,6 +83,22 @@ def _number_argument(text: str) -> object:
             return text
 
 
+def _out_folder(folder: Path) -> None:
+    """Refuse an ``--out`` that is not a folder before anything is written."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"--out {folder} is a file, not a folder; give a folder to write into")
+
+
+def _cannot_write(path: Path, error: OSError) -> CommandError:
+    reason = error.strerror or str(error)
+    return CommandError(f"cannot write {path}: {reason}", INPUT_ERROR)
+
+
+def _printable(text: str) -> str:
+    """Text read from a file with bytes that are not UTF-8 kept as they were, shown as \\xe9."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _catalog(args: argparse.Namespace) -> Catalog:
     try:
         return with_business_files(args.business_file) if args.business_file else default_catalog()
@@ -113,7 +131,12 @@ def cmd_score(args: argparse.Namespace) -> None:
         value = kpi.compute(*(_number_argument(text) for text in args.inputs))
     except KpiInputError as error:
         raise CommandError(str(error), INPUT_ERROR) from None
-    tier = kpi.tier(value)
+    try:
+        tier = kpi.tier(value)
+    except KpiInputError as error:  # valid inputs, impossible result: a mean rating of 100 on a score out of 10
+        raise CommandError(
+            f"these inputs give {kpi.id} {_shown(value)}, which it cannot be: {error}", INPUT_ERROR
+        ) from None
     if args.json:
         print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
     else:
@@ -133,6 +156,7 @@ def cmd_addin_lite(args: argparse.Namespace) -> None:
     from nichekpi.addin import lite_bundle
 
     files = lite_bundle()
+    _out_folder(args.out)
     targets = {name: args.out / name for name in files}
     stale = {name: path for name, path in targets.items() if not _holds(path, files[name])}
     existing = [str(path) for path in stale.values() if path.exists()]
@@ -140,7 +164,10 @@ def cmd_addin_lite(args: argparse.Namespace) -> None:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for name, path in targets.items():
         if name in stale:
-            write_text(path, files[name])
+            try:
+                write_text(path, files[name])
+            except OSError as error:
+                raise _cannot_write(path, error) from None
             print(f"wrote {path}")
         else:
             print(f"{path} is up to date")
@@ -154,12 +181,21 @@ def cmd_addin_classic(args: argparse.Namespace) -> None:
     from nichekpi.addin import CLASSIC_STEPS, apply_classic, default_config_path
 
     path = args.config or default_config_path()
-    change = apply_classic(path, args.interpreter, dry_run=args.dry_run)
+    if args.interpreter is not None and ('"' in args.interpreter or not args.interpreter.isprintable()):
+        raise CommandError(f"--interpreter must be a path without quotes or line breaks; got {args.interpreter!r}")
+    if path.is_dir():
+        raise CommandError(f"--config {path} is a folder; give the path of an xlwings.conf file")
+    try:
+        change = apply_classic(path, args.interpreter, dry_run=args.dry_run)
+    except OSError as error:
+        raise CommandError(
+            f"{path}: cannot update it: {error.strerror or error}; the file was not changed", INPUT_ERROR
+        ) from None
     verb = "would change" if args.dry_run else "changed"
     for line in change.changes:
-        print(f"{path}: {verb} {line}")
+        print(f"{path}: {verb} {_printable(line)}")
     for line in change.notes:
-        print(f"{path}: note: {line}")
+        print(f"{path}: note: {_printable(line)}")
     if not change.changes:
         print(f"{path}: nothing to change")
     print()
@@ -182,13 +218,17 @@ def cmd_templates(args: argparse.Namespace) -> None:
     year = args.year or dt.date.today().year
     if not 1900 <= year <= 9999:
         raise CommandError(f"--year must be a year such as {dt.date.today().year}; got {year}")
+    _out_folder(args.out)
     targets = {b.id: args.out / f"{b.id}.xlsx" for b in businesses}
     existing = [str(path) for path in targets.values() if path.exists()]
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for business in businesses:
         values = example_values(business) if args.example else None
-        save_atomically(build_workbook(business, year, values), targets[business.id])
+        try:
+            save_atomically(build_workbook(business, year, values), targets[business.id])
+        except OSError as error:
+            raise _cannot_write(targets[business.id], error) from None
         print(f"wrote {targets[business.id]}")
 
 
@@ -331,9 +371,10 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         args.handler(args)
+        sys.stdout.flush()  # a full disk under the output is reported here, not at exit
     except UnknownNameError as error:
         print(f"nichekpi: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -342,7 +383,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status
     except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as error:  # the system refused (output to a full disk): not a bug to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        where = f"{error.filename}: " if error.filename else "cannot write the output: "
+        print(f"nichekpi: {where}{error.strerror or error}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last resort: every known case has its own message above
+        print(f"nichekpi: internal error: {_one_line(error)}; please report it", file=sys.stderr)
+        return INTERNAL_ERROR
     return 0
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from xlwings.server import custom_functions_meta
 from nichekpi import udfs
 from nichekpi.addin import XLWINGS_REQUIREMENT, apply_classic, configure_classic, lite_bundle
 from nichekpi.cli import main
-from tests.test_udfs import call
+from tests.test_udfs import NUM, call
 
 ROOT = Path(__file__).parent.parent
 
@@ -64,6 +64,8 @@ CALLS = [
     ("KPI_TIER", [[[0.9], [0.5]], [["retention_rate"]], [["custom-dollhouses"]]]),
     ("KPI_BENCHMARK", [[["nps"]], [["soundwave-art"]], [["exceptional"]]]),
     ("KPI_LIST", [[["remote-career-coaching"]]]),
+    ("KPI_TIER", [[[0.8], [80], [1.5]], [["csat"]], [["custom-dollhouses"]]]),  # issue 8: impossible values
+    ("NPS", [[[1e308], [6]], [[1e308], [2]], [[0], [2]]]),  # issue 8: a sum that overflows
 ]
 
 
@@ -91,6 +93,8 @@ def test_lite_bundle_gives_the_same_results_as_the_package(bundle_run):
     expected = [call(name, *args) for name, args in CALLS]
     assert bundle_run["results"] == json.loads(json.dumps(expected))
     assert bundle_run["results"][1] == [[0.9]]
+    assert bundle_run["results"][-2] == [["Typical"], [NUM], [NUM]]
+    assert bundle_run["results"][-1] == [[NUM], [40.0]]
 
 
 def test_committed_lite_files_match_the_generator():
