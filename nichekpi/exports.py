@@ -57,7 +57,7 @@ SCALES = {"1-5": (1, 5, SATISFIED_FROM[5]), "1-10": (1, 10, SATISFIED_FROM[10]),
 """Survey scales: lowest and highest answer, lowest satisfied answer (none on the 0-10 NPS scale)."""
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ORDER_SPAN_DAYS = 7
-"""The most days between the dates of one order's rows; further apart, the id is taken as reused."""
+"""The most calendar days between the dates of one order's rows; further apart, the id is taken as reused."""
 FIRST_YEAR, LAST_YEAR = 1970, 2100
 """Dates outside these years are refused (a typo, or a placeholder such as 0001-01-01)."""
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -93,6 +93,7 @@ def parse_column_map(text: str | None, known: tuple[str, ...]) -> dict[str, str]
 # -- reading a user's CSV file ----------------------------------------------------------------
 
 _DELIMITERS = (",", ";", "\t")
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 _SAVE_AS = 'save it as "CSV UTF-8" (in Excel: File > Save As) and try again'
 
 
@@ -114,7 +115,7 @@ def _decoded(file) -> Iterator[str]:
         first = False
         if "\x00" in text:
             raise UnicodeDecodeError("utf-8", line, line.index(b"\x00"), line.index(b"\x00") + 1, "NUL")
-        yield text
+        yield from filter(None, _LONE_CR.split(text))  # a line may end with \r alone (old Mac files)
 
 
 def _encoding_problem(path: Path, head: bytes) -> None:
@@ -131,20 +132,32 @@ def open_csv(path: Path, *, read_from: Path | None = None) -> CsvFormat:
     if not (read_from or path).is_file():
         raise ExportError(f"{path}: no such file")
     with (read_from or path).open("rb") as file:
-        _encoding_problem(path, file.read(4))
+        head = file.read(65536)
+        _encoding_problem(path, head)
         file.seek(0)
         try:
             first = next(_decoded(file), "")
         except UnicodeDecodeError as error:
             raise _undecodable(path, 1, error) from None
-    counts = {d: len(next(csv.reader([first], delimiter=d), [])) for d in _DELIMITERS}
+    counts = {d: _fields(first, d) for d in _DELIMITERS}
     delimiter = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
     for _, row in csv_rows(CsvFormat(path, delimiter, [], read_from), header_only=True):
         header = [h.strip() for h in row]
         if not any(header):
             raise ExportError(f"{path}: the first row must name the columns; it is empty")
-        return CsvFormat(path, delimiter, header, read_from)
+        found = CsvFormat(path, delimiter, header, read_from)
+        if b"\x00" in head:  # UTF-16 without its mark, or not text: refused at the row holding it
+            for _ in csv_rows(found):
+                pass
+        return found
     raise ExportError(f"{path}: the file is empty")
+
+
+def _fields(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # an unclosed quote: the full read names the row
+        return 0
 
 
 def _undecodable(path: Path, row: int, error: UnicodeDecodeError) -> ExportError:
@@ -459,7 +472,7 @@ def _check_orders(con, path: Path) -> None:
     bad = con.execute(
         f"""
         SELECT order_id, customer_id <> other_customer FROM orders
-        WHERE customer_id <> other_customer OR last_placed - placed > INTERVAL {ORDER_SPAN_DAYS} DAY
+        WHERE customer_id <> other_customer OR CAST(last_placed AS DATE) - CAST(placed AS DATE) > {ORDER_SPAN_DAYS}
         ORDER BY first_row LIMIT 1
         """
     ).fetchone()
@@ -474,7 +487,9 @@ def _check_orders(con, path: Path) -> None:
             f"{path}, rows {first} and {other}: order {order_id!r} has two customers, "
             f"{customer!r} and {other_customer!r}; give each order its own order id"
         )
-    other, _, other_placed = next(r for r in rows if abs(r[2] - placed) > dt.timedelta(days=ORDER_SPAN_DAYS))
+    (first, _, placed), (other, _, other_placed) = sorted(
+        (min(rows, key=lambda r: r[2]), max(rows, key=lambda r: r[2]))
+    )
     raise ExportError(
         f"{path}, rows {first} and {other}: order {order_id!r} is dated {placed:%Y-%m-%d} and {other_placed:%Y-%m-%d}, "
         f"more than {ORDER_SPAN_DAYS} days apart; give each order its own order id"
