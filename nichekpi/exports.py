@@ -244,8 +244,11 @@ def _connect():
     return con
 
 
-def _xlsx_as_csv(path: Path, target: Path) -> None:
-    """The first sheet of a workbook as CSV text (dates as ISO), for DuckDB to read."""
+def _xlsx_as_csv(path: Path, target: Path) -> list[int]:
+    """The first sheet of a workbook as CSV text (dates as ISO), for DuckDB to read.
+
+    Empty rows are left out; returns the sheet row of each data row written.
+    """
     import openpyxl
     from openpyxl.utils import get_column_letter
 
@@ -257,6 +260,7 @@ def _xlsx_as_csv(path: Path, target: Path) -> None:
         with target.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             width = None
+            written = []
             for number, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
                 cells = ["" if v is None else v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row]
                 while cells and cells[-1] == "":
@@ -265,9 +269,12 @@ def _xlsx_as_csv(path: Path, target: Path) -> None:
                 if len(cells) > width:
                     letter = get_column_letter(len(cells))
                     raise ExportError(f"{path}, row {number}, column {letter}: a value in a column without a name")
-                writer.writerow(cells + [""] * (width - len(cells)))
+                if number == 1 or cells:
+                    writer.writerow(cells + [""] * (width - len(cells)))
+                    written.append(number)
     finally:
         wb.close()
+    return written[1:]
 
 
 def _read_csv(source: CsvFormat, link: Path) -> str:
@@ -289,15 +296,45 @@ def _duckdb_failure(source: CsvFormat, error: Exception) -> ExportError:
     return ExportError(f"{where}: this row cannot be read as CSV")
 
 
-def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] = ()) -> set[str]:
-    """Load ``path`` as table ``raw`` of text columns named as in ``wanted``, plus its spreadsheet row ``_row``."""
+@dataclass(frozen=True)
+class _Rows:
+    """A loaded file, shown as its path, that knows the spreadsheet row of each record DuckDB read."""
+
+    path: Path
+    source: CsvFormat | None  #: ``None`` for Parquet, where a record's row is its number plus one
+    sheet_rows: list[int] | None = None  #: for a sheet, the row of each record
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def row(self, record: int) -> int:
+        """The spreadsheet row of DuckDB's ``_row`` (record number + 1).
+
+        DuckDB skips empty lines and a quoted value may run over several lines, so the
+        file is read again to count its rows as a spreadsheet does (on errors only).
+        """
+        if self.sheet_rows is not None:
+            return self.sheet_rows[record - 2]
+        if self.source is None:
+            return record
+        seen = 1
+        for number, fields in csv_rows(self.source):
+            if number > 1 and fields:
+                seen += 1
+                if seen == record:
+                    return number
+        return record
+
+
+def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] = ()) -> tuple[set[str], _Rows]:
+    """Load ``path`` as table ``raw`` of text columns named as in ``wanted``, plus its record number + 1, ``_row``."""
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".txt", ".parquet", ".xlsx", ".xlsm"):
         raise ExportError(f"{path}: use a CSV, XLSX or Parquet file (not {suffix or 'a file without extension'})")
     with _plain_name(path, ".parquet" if suffix == ".parquet" else ".csv") as link:
-        source = None
+        source, sheet_rows = None, None
         if suffix == ".parquet":
             reader = f"read_parquet('{_quote(link)}')"
             try:
@@ -308,7 +345,7 @@ def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] 
         else:
             if suffix in (".xlsx", ".xlsm"):
                 converted = link.with_name("sheet.csv")
-                _xlsx_as_csv(path, converted)
+                sheet_rows = _xlsx_as_csv(path, converted)
                 source = open_csv(path, read_from=converted)
                 link = converted
             else:
@@ -336,7 +373,7 @@ def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] 
             if source is None:
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
             raise _duckdb_failure(source, error) from None
-    return set(present)
+    return set(present), _Rows(path, source, sheet_rows)
 
 
 def _quote(path: Path) -> str:
@@ -349,18 +386,24 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _first_bad(con, path: Path, column: str, condition: str, rule: str, table: str = "raw") -> None:
+def _first_bad(con, path: _Rows, column: str, condition: str, rule: str, table: str = "raw") -> None:
     """Raise an :class:`ExportError` for the first row where ``condition`` holds."""
     bad = con.execute(f"SELECT _row, {column} FROM {table} WHERE {condition} ORDER BY _row LIMIT 1").fetchone()
     if bad:
-        row, value = bad
+        row, value = path.row(bad[0]), bad[1]
         shown = value.strip() if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()) else show(value)
         raise ExportError(f"{path}, row {row}, column {column}: {rule}; got {shown}")
 
 
 def _timestamp(column: str) -> str:
     """SQL: the local date and time of a text date (its offset, if any, left aside), or NULL."""
-    return f"TRY_CAST(NULLIF(regexp_extract(TRIM({column}), '{_DATE_TEXT}', 1), '') AS TIMESTAMP)"
+    text = f"TRIM({column})"
+    # A plain 2026-01-31 is the common case: a direct cast, without the pattern's cost.
+    return (
+        f"CASE WHEN length({text}) = 10 AND {text}[5] = '-' AND {text}[8] = '-' "
+        f"THEN CAST(TRY_CAST({text} AS DATE) AS TIMESTAMP) "
+        f"ELSE TRY_CAST(NULLIF(regexp_extract({text}, '{_DATE_TEXT}', 1), '') AS TIMESTAMP) END"
+    )
 
 
 def _number(column: str) -> str:
@@ -373,7 +416,7 @@ def _blank(column: str) -> str:
     return f"({column} IS NULL OR TRIM({column}) = '')"
 
 
-def _check_dates(con, path: Path, column: str, typed: str, *, required: bool) -> None:
+def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -> None:
     """Check the text dates of ``column`` against their values ``typed`` in table ``lines``."""
     if required:
         _first_bad(con, path, column, _blank(column), "a date is needed", "lines")
@@ -396,7 +439,7 @@ def _check_dates(con, path: Path, column: str, typed: str, *, required: bool) ->
 def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Monthly:
     """The order figures per month of an order export (CSV, XLSX or Parquet)."""
     con = _connect()
-    present = _load(con, path, columns or {c: c for c in ORDER_COLUMNS}, OPTIONAL_ORDER_COLUMNS)
+    present, rows = _load(con, path, columns or {c: c for c in ORDER_COLUMNS}, OPTIONAL_ORDER_COLUMNS)
     promised = _timestamp("promised_date") if "promised_date" in present else "NULL::TIMESTAMP"
     delivered = _timestamp("delivered_date") if "delivered_date" in present else "NULL::TIMESTAMP"
     texts = ", ".join(f"{c} AS {c}" for c in OPTIONAL_ORDER_COLUMNS if c in present)
@@ -410,13 +453,13 @@ def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Mont
         """
     )
     for column in ("order_id", "customer_id"):
-        _first_bad(con, path, column, _blank(column), f"every row needs its {column}", "lines")
-    _check_dates(con, path, "order_date", "placed", required=True)
-    _first_bad(con, path, "amount", "value IS NULL", "this is not a number", "lines")
-    _first_bad(con, path, "amount", "NOT isfinite(value) OR value < 0", "an amount must be 0 or more", "lines")
+        _first_bad(con, rows, column, _blank(column), f"every row needs its {column}", "lines")
+    _check_dates(con, rows, "order_date", "placed", required=True)
+    _first_bad(con, rows, "amount", "value IS NULL", "this is not a number", "lines")
+    _first_bad(con, rows, "amount", "NOT isfinite(value) OR value < 0", "an amount must be 0 or more", "lines")
     for column, typed in zip(OPTIONAL_ORDER_COLUMNS, ("promised", "delivered")):
         if column in present:
-            _check_dates(con, path, column, typed, required=False)
+            _check_dates(con, rows, column, typed, required=False)
     con.execute(
         """
         CREATE TABLE orders AS
@@ -427,9 +470,9 @@ def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Mont
         FROM lines GROUP BY id
         """
     )
-    _check_orders(con, path)
+    _check_orders(con, rows)
     completed_month = "strftime(delivered, '%Y-%m')" if "delivered_date" in present else "placed_month"
-    rows = con.execute(
+    figures = con.execute(
         f"""
         WITH first_orders AS (SELECT customer_id, min(placed_month) AS first_month FROM orders GROUP BY customer_id),
         customer_months AS (
@@ -464,10 +507,10 @@ def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Mont
     names = ("revenue", "count", "customers", "repeat_customers", "completed", "deliveries", "on_time")
     # A month only gets the figures it has: no orders placed in a month leaves its revenue
     # unknown rather than 0 (which would read as a month without sales).
-    return {month: {n: float(v) for n, v in zip(names, values) if v is not None} for month, *values in rows}
+    return {month: {n: float(v) for n, v in zip(names, values) if v is not None} for month, *values in figures}
 
 
-def _check_orders(con, path: Path) -> None:
+def _check_orders(con, path: _Rows) -> None:
     """The rows of one order must agree: one customer, dates at most :data:`ORDER_SPAN_DAYS` apart."""
     bad = con.execute(
         f"""
@@ -480,6 +523,7 @@ def _check_orders(con, path: Path) -> None:
         return
     order_id, customers_differ = bad
     rows = con.execute("SELECT _row, customer, placed FROM lines WHERE id = ? ORDER BY _row", [order_id]).fetchall()
+    rows = [(path.row(record), customer, placed) for record, customer, placed in rows]
     first, customer, placed = rows[0]
     if customers_differ:
         other, other_customer, _ = next(r for r in rows if r[1] != customer)
@@ -505,7 +549,7 @@ def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | 
         raise ExportError(f"the survey scale must be one of {', '.join(SCALES)}; got {scale!r}")
     low, high, satisfied_from = SCALES[scale]
     con = _connect()
-    _load(con, path, columns or {c: c for c in SURVEY_COLUMNS})
+    _, lines = _load(con, path, columns or {c: c for c in SURVEY_COLUMNS})
     con.execute(
         f"""
         CREATE TABLE lines AS
@@ -513,12 +557,12 @@ def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | 
         FROM raw
         """
     )
-    _check_dates(con, path, "date", "answered", required=True)
+    _check_dates(con, lines, "date", "answered", required=True)
     given = "NOT " + _blank("score")
-    _first_bad(con, path, "score", f"{given} AND value IS NULL", "this is not a number", "lines")
+    _first_bad(con, lines, "score", f"{given} AND value IS NULL", "this is not a number", "lines")
     _first_bad(
         con,
-        path,
+        lines,
         "score",
         f"{given} AND (value < {low} OR value > {high} OR value <> floor(value))",
         f"a score on this {scale} survey must be a whole number from {low} to {high}",

@@ -174,6 +174,24 @@ def test_an_unreadable_inputs_table_is_one_line(workbook, tmp_path, capsys, cont
     assert message in refused(["refresh", str(workbook), "--inputs", str(table)], capsys)
 
 
+def test_the_row_named_is_the_spreadsheet_row_after_blank_lines_and_values_on_two_lines(tmp_path):
+    import openpyxl
+
+    # Row 2 holds a note over two lines, row 3 is blank, row 4 has the bad amount.
+    orders = write(tmp_path / "orders.csv", HEADER + '1,"a\nsecond line",2026-01-02,10\n\n2,b,2026-01-02,ten\n')
+    with pytest.raises(ExportError, match=r"orders.csv, row 4, column amount: this is not a number; got text 'ten'"):
+        monthly_orders(orders)
+    reused = write(tmp_path / "reused.csv", HEADER + '1,"a\nb",2026-01-02,10\n\n\n1,c,2026-01-02,3\n')
+    with pytest.raises(ExportError, match=r"reused.csv, rows 2 and 5: order '1' has two customers"):
+        monthly_orders(reused)
+    sheet = openpyxl.Workbook()
+    for row in (HEADER.strip().split(","), ["1", "a\nb", "2026-01-02", 10], [], ["2", "b", "2026-01-02", "ten"]):
+        sheet.active.append(row)
+    sheet.save(tmp_path / "orders.xlsx")
+    with pytest.raises(ExportError, match=r"orders.xlsx, row 4, column amount: this is not a number; got text 'ten'"):
+        monthly_orders(tmp_path / "orders.xlsx")
+
+
 def test_utf8_with_a_byte_order_mark_is_read(tmp_path):
     orders = write(tmp_path / "orders.csv", "\ufeff" + HEADER + "1,Zoë,2026-06-02,12.5\n")
     assert monthly_orders(orders)["2026-06"]["revenue"] == 12.5
