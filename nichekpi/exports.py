@@ -42,7 +42,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -326,8 +326,11 @@ class _Rows:
         return record
 
 
-def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] = ()) -> tuple[set[str], _Rows]:
-    """Load ``path`` as table ``raw`` of text columns named as in ``wanted``, plus its record number + 1, ``_row``."""
+def _load(
+    con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...], typed: Callable[[set[str]], str]
+) -> tuple[set[str], _Rows]:
+    """Load ``path`` as table ``lines``: its record number + 1 ``_row``, text columns named as in ``wanted``,
+    and the SQL expressions ``typed(names present)`` over them (read in the same pass)."""
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -367,7 +370,8 @@ def _load(con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...] 
         selected = ", ".join(f"CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
         try:
             con.execute(
-                f"CREATE OR REPLACE TABLE raw AS SELECT row_number() OVER () + 1 AS _row, {selected} FROM {reader}"
+                f"CREATE OR REPLACE TABLE lines AS SELECT *, {typed(set(present))} "
+                f"FROM (SELECT row_number() OVER () + 1 AS _row, {selected} FROM {reader})"
             )
         except Exception as error:  # duckdb raises its own exception types
             if source is None:
@@ -386,9 +390,9 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _first_bad(con, path: _Rows, column: str, condition: str, rule: str, table: str = "raw") -> None:
+def _first_bad(con, path: _Rows, column: str, condition: str, rule: str) -> None:
     """Raise an :class:`ExportError` for the first row where ``condition`` holds."""
-    bad = con.execute(f"SELECT _row, {column} FROM {table} WHERE {condition} ORDER BY _row LIMIT 1").fetchone()
+    bad = con.execute(f"SELECT _row, {column} FROM lines WHERE {condition} ORDER BY _row LIMIT 1").fetchone()
     if bad:
         row, value = path.row(bad[0]), bad[1]
         shown = value.strip() if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()) else show(value)
@@ -409,7 +413,7 @@ def _timestamp(column: str) -> str:
 def _number(column: str) -> str:
     """SQL: a number written as in the inputs table (no ``1_000``, ``inf`` or ``nan``), or NULL."""
     pattern = _NUMBER_TEXT.pattern
-    return f"CASE WHEN regexp_full_match(TRIM({column}), '{pattern}') THEN CAST(TRIM({column}) AS DOUBLE) END"
+    return f"CASE WHEN regexp_full_match(TRIM({column}), '{pattern}') THEN TRY_CAST(TRIM({column}) AS DOUBLE) END"
 
 
 def _blank(column: str) -> str:
@@ -419,17 +423,14 @@ def _blank(column: str) -> str:
 def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -> None:
     """Check the text dates of ``column`` against their values ``typed`` in table ``lines``."""
     if required:
-        _first_bad(con, path, column, _blank(column), "a date is needed", "lines")
-    _first_bad(
-        con, path, column, f"NOT {_blank(column)} AND {typed} IS NULL", "this is not a date like 2026-01-31", "lines"
-    )
+        _first_bad(con, path, column, _blank(column), "a date is needed")
+    _first_bad(con, path, column, f"NOT {_blank(column)} AND {typed} IS NULL", "this is not a date like 2026-01-31")
     _first_bad(
         con,
         path,
         column,
         f"year({typed}) < {FIRST_YEAR} OR year({typed}) > {LAST_YEAR}",
         f"a date must be from {FIRST_YEAR} to {LAST_YEAR}",
-        "lines",
     )
 
 
@@ -439,24 +440,12 @@ def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -
 def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Monthly:
     """The order figures per month of an order export (CSV, XLSX or Parquet)."""
     con = _connect()
-    present, rows = _load(con, path, columns or {c: c for c in ORDER_COLUMNS}, OPTIONAL_ORDER_COLUMNS)
-    promised = _timestamp("promised_date") if "promised_date" in present else "NULL::TIMESTAMP"
-    delivered = _timestamp("delivered_date") if "delivered_date" in present else "NULL::TIMESTAMP"
-    texts = ", ".join(f"{c} AS {c}" for c in OPTIONAL_ORDER_COLUMNS if c in present)
-    con.execute(
-        f"""
-        CREATE TABLE lines AS
-        SELECT _row, order_id, customer_id, order_date, amount{", " + texts if texts else ""},
-               TRIM(order_id) AS id, TRIM(customer_id) AS customer, {_timestamp("order_date")} AS placed,
-               {_number("amount")} AS value, {promised} AS promised, {delivered} AS delivered
-        FROM raw
-        """
-    )
+    present, rows = _load(con, path, columns or {c: c for c in ORDER_COLUMNS}, OPTIONAL_ORDER_COLUMNS, _order_values)
     for column in ("order_id", "customer_id"):
-        _first_bad(con, rows, column, _blank(column), f"every row needs its {column}", "lines")
+        _first_bad(con, rows, column, _blank(column), f"every row needs its {column}")
     _check_dates(con, rows, "order_date", "placed", required=True)
-    _first_bad(con, rows, "amount", "value IS NULL", "this is not a number", "lines")
-    _first_bad(con, rows, "amount", "NOT isfinite(value) OR value < 0", "an amount must be 0 or more", "lines")
+    _first_bad(con, rows, "amount", "value IS NULL", "this is not a number")
+    _first_bad(con, rows, "amount", "NOT isfinite(value) OR value < 0", "an amount must be 0 or more")
     for column, typed in zip(OPTIONAL_ORDER_COLUMNS, ("promised", "delivered")):
         if column in present:
             _check_dates(con, rows, column, typed, required=False)
@@ -510,6 +499,16 @@ def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Mont
     return {month: {n: float(v) for n, v in zip(names, values) if v is not None} for month, *values in figures}
 
 
+def _order_values(present: set[str]) -> str:
+    """SQL: an order row's values, from its text."""
+    promised = _timestamp("promised_date") if "promised_date" in present else "NULL::TIMESTAMP"
+    delivered = _timestamp("delivered_date") if "delivered_date" in present else "NULL::TIMESTAMP"
+    return (
+        f"TRIM(order_id) AS id, TRIM(customer_id) AS customer, {_timestamp('order_date')} AS placed, "
+        f"{_number('amount')} AS value, {promised} AS promised, {delivered} AS delivered"
+    )
+
+
 def _check_orders(con, path: _Rows) -> None:
     """The rows of one order must agree: one customer, dates at most :data:`ORDER_SPAN_DAYS` apart."""
     bad = con.execute(
@@ -549,24 +548,22 @@ def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | 
         raise ExportError(f"the survey scale must be one of {', '.join(SCALES)}; got {scale!r}")
     low, high, satisfied_from = SCALES[scale]
     con = _connect()
-    _, lines = _load(con, path, columns or {c: c for c in SURVEY_COLUMNS})
-    con.execute(
-        f"""
-        CREATE TABLE lines AS
-        SELECT _row, date, score, {_timestamp("date")} AS answered, {_number("score")} AS value
-        FROM raw
-        """
+    _, lines = _load(
+        con,
+        path,
+        columns or {c: c for c in SURVEY_COLUMNS},
+        (),
+        lambda _: f"{_timestamp('date')} AS answered, {_number('score')} AS value",
     )
     _check_dates(con, lines, "date", "answered", required=True)
     given = "NOT " + _blank("score")
-    _first_bad(con, lines, "score", f"{given} AND value IS NULL", "this is not a number", "lines")
+    _first_bad(con, lines, "score", f"{given} AND value IS NULL", "this is not a number")
     _first_bad(
         con,
         lines,
         "score",
         f"{given} AND (value < {low} OR value > {high} OR value <> floor(value))",
         f"a score on this {scale} survey must be a whole number from {low} to {high}",
-        "lines",
     )
     rows = con.execute(
         f"""
