@@ -169,7 +169,8 @@ def _undecodable(path: Path, row: int, error: UnicodeDecodeError) -> ExportError
 def csv_rows(source: CsvFormat, *, header_only: bool = False) -> Iterator[tuple[int, list[str]]]:
     """Every row of a CSV file with its spreadsheet row number (the header is row 1).
 
-    Blank rows are skipped; every other row must have as many fields as the header.
+    Every row but an empty line must have as many fields as the header (a line of
+    spaces is a row of one field).
     Anything that cannot be read is an :class:`ExportError` naming the file and row.
     """
     path, width = source.path, len(source.header)
@@ -188,7 +189,7 @@ def csv_rows(source: CsvFormat, *, header_only: bool = False) -> Iterator[tuple[
             if header_only:
                 yield number, row
                 return
-            if number > 1 and any(v.strip() for v in row) and len(row) != width:
+            if number > 1 and row and len(row) != width:
                 raise ExportError(_field_count(path, number, len(row), width))
             yield number, row
             number += 1
@@ -200,7 +201,8 @@ def _field_count(path: Path, row: int, fields: int, width: int) -> str:
         if fields > width
         else ""
     )
-    return f"{path}, row {row}: this row has {fields} fields but the header has {width}{hint}"
+    plural = "" if fields == 1 else "s"
+    return f"{path}, row {row}: this row has {fields} field{plural} but the header has {width}{hint}"
 
 
 def _unreadable(path: Path, row: int, error: csv.Error) -> ExportError:
@@ -292,8 +294,9 @@ def _duckdb_failure(source: CsvFormat, error: Exception) -> ExportError:
     for _ in csv_rows(source):
         pass
     line = re.search(r"CSV Error on Line: (\d+)", str(error))
-    where = f"{source.path}, row {line.group(1)}" if line else f"{source.path}"
-    return ExportError(f"{where}: this row cannot be read as CSV")
+    if line:
+        return ExportError(f"{source.path}, line {line.group(1)}: this line cannot be read as CSV")
+    return ExportError(f"{source.path}: cannot be read as CSV")
 
 
 @dataclass(frozen=True)

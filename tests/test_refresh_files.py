@@ -127,6 +127,7 @@ BAD_CSV = [
         HEADER + "".join(f"{n},c{n},2026-01-02,10\n" for n in range(30_000)) + "x,y,2026-01-02,1,2\n",
         "row 30002: this row has 5 fields but the header has 4",  # header, then rows 2..30001
     ),
+    ("a line of spaces", HEADER + "1,a,2026-01-02,10\n   \n", "row 3: this row has 1 field but the header has 4"),
     ("a 10 MB field", HEADER + "1," + "x" * 10_000_000 + ",2026-01-02,10\n", "row 2: a value is longer than"),
     ("latin-1 bytes", (HEADER + "1,a,2026-01-02,10\n2,café,2026-01-02,10\n").encode("latin-1"), "row 3: not UTF-8"),
     ("unclosed quote", HEADER + '1,a,2026-01-02,10\n2,"b,2026-01-02,10\n', "row 3: the double quotes do not pair up"),
