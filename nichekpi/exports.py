@@ -107,15 +107,27 @@ class CsvFormat:
     read_from: Path | None = None  #: the file to read, when not ``path`` itself (a sheet made into CSV)
 
 
-def _decoded(file) -> Iterator[str]:
-    """The lines of a binary file as UTF-8 text (a leading byte order mark dropped)."""
-    first = True
-    for line in file:
-        text = line.decode("utf-8-sig" if first else "utf-8")
-        first = False
-        if "\x00" in text:
-            raise UnicodeDecodeError("utf-8", line, line.index(b"\x00"), line.index(b"\x00") + 1, "NUL")
-        yield from filter(None, _LONE_CR.split(text))  # a line may end with \r alone (old Mac files)
+class _Decoded:
+    """The lines of a binary file as UTF-8 text (a leading byte order mark dropped), counted."""
+
+    def __init__(self, file):
+        self.file, self.given, self.pending = file, 0, []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while not self.pending:
+            line = self.file.readline()
+            if not line:
+                raise StopIteration
+            text = line.decode("utf-8-sig" if self.file.tell() == len(line) else "utf-8")
+            if "\x00" in text:
+                raise UnicodeDecodeError("utf-8", line, line.index(b"\x00"), line.index(b"\x00") + 1, "NUL")
+            self.pending = [p for p in _LONE_CR.split(text) if p]  # a line may end with \r alone (old Mac files)
+            self.pending.reverse()
+        self.given += 1
+        return self.pending.pop()
 
 
 def _encoding_problem(path: Path, head: bytes) -> None:
@@ -136,7 +148,7 @@ def open_csv(path: Path, *, read_from: Path | None = None) -> CsvFormat:
         _encoding_problem(path, head)
         file.seek(0)
         try:
-            first = next(_decoded(file), "")
+            first = next(_Decoded(file), "")
         except UnicodeDecodeError as error:
             raise _undecodable(path, 1, error) from None
     counts = {d: _fields(first, d) for d in _DELIMITERS}
@@ -160,10 +172,18 @@ def _fields(line: str, delimiter: str) -> int:
         return 0
 
 
-def _undecodable(path: Path, row: int, error: UnicodeDecodeError) -> ExportError:
+def _undecodable(path: Path, row: int, error: UnicodeDecodeError, column: str | None = None) -> ExportError:
     byte = error.object[error.start]
     what = "a NUL byte (UTF-16 text, or not a text file?)" if byte == 0 else f"the byte 0x{byte:02X}"
-    return ExportError(f"{path}, row {row}: not UTF-8 text ({what}); {_SAVE_AS}")
+    where = f", column {column}" if column else ""
+    return ExportError(f"{path}, row {row}{where}: not UTF-8 text ({what}); {_SAVE_AS}")
+
+
+def _column_at(source: CsvFormat, error: UnicodeDecodeError) -> str | None:
+    """The header name of the field holding an undecodable byte (on the first line of its row)."""
+    before = error.object[: error.start].decode("utf-8", "replace")
+    fields = _fields(before, source.delimiter)
+    return source.header[fields - 1] if 0 < fields <= len(source.header) else None
 
 
 def csv_rows(source: CsvFormat, *, header_only: bool = False) -> Iterator[tuple[int, list[str]]]:
@@ -176,14 +196,19 @@ def csv_rows(source: CsvFormat, *, header_only: bool = False) -> Iterator[tuple[
     path, width = source.path, len(source.header)
     number = 1
     with (source.read_from or path).open("rb") as file:
-        reader = csv.reader(_decoded(file), delimiter=source.delimiter, strict=True)
+        lines = _Decoded(file)
+        reader = csv.reader(lines, delimiter=source.delimiter, strict=True)
+        ended = 0  # the lines read by the end of the last row
         while True:
             try:
                 row = next(reader)
+                ended = reader.line_num
             except StopIteration:
                 return
             except UnicodeDecodeError as error:
-                raise _undecodable(path, number, error) from None
+                # Only when the line starts the row can its fields be counted.
+                column = _column_at(source, error) if lines.given == ended else None
+                raise _undecodable(path, number, error, column) from None
             except csv.Error as error:
                 raise _unreadable(path, number, error) from None
             if header_only:

@@ -129,14 +129,27 @@ BAD_CSV = [
     ),
     ("a line of spaces", HEADER + "1,a,2026-01-02,10\n   \n", "row 3: this row has 1 field but the header has 4"),
     ("a 10 MB field", HEADER + "1," + "x" * 10_000_000 + ",2026-01-02,10\n", "row 2: a value is longer than"),
-    ("latin-1 bytes", (HEADER + "1,a,2026-01-02,10\n2,café,2026-01-02,10\n").encode("latin-1"), "row 3: not UTF-8"),
+    (
+        "latin-1 bytes",
+        (HEADER + "1,a,2026-01-02,10\n2,café,2026-01-02,10\n").encode("latin-1"),
+        "row 3, column customer_id: not UTF-8",
+    ),
+    (
+        "latin-1 on a row's second line",
+        (HEADER + '1,"a\nb",2026-01-02,10é\n').encode("latin-1"),
+        "row 2: not UTF-8 text (the byte 0xE9)",  # its column is not counted across lines
+    ),
     ("unclosed quote", HEADER + '1,a,2026-01-02,10\n2,"b,2026-01-02,10\n', "row 3: the double quotes do not pair up"),
     (
         "UTF-16",
         (HEADER + "1,a,2026-01-02,10\n").encode("utf-16"),
         'this file is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"',
     ),
-    ("NUL bytes", HEADER.encode() + b"1,a\x00,2026-01-02,10\n", "row 2: not UTF-8 text (a NUL byte"),
+    (
+        "NUL bytes",
+        HEADER.encode() + b"1,a\x00,2026-01-02,10\n",
+        "row 2, column customer_id: not UTF-8 text (a NUL byte",
+    ),
     (
         "a column twice",
         "order_id,customer_id,order_date,amount,amount\n1,a,2026-01-02,10,3\n",
@@ -157,7 +170,10 @@ def test_an_unreadable_order_export_is_one_line_naming_file_and_row(workbook, tm
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"month,csat_satisfied\nJanvi\xe9r,3\n", "inputs.csv, row 2: not UTF-8 text (the byte 0xE9); save it as"),
+        (
+            b"month,csat_satisfied\nJanvi\xe9r,3\n",
+            "inputs.csv, row 2, column month: not UTF-8 text (the byte 0xE9); save it as",
+        ),
         ("month,csat_satisfied\n2026-01,3\n".encode("utf-16"), "inputs.csv: this file is UTF-16 text"),
         (
             "month,csat_satisfied,csat_satisfied\n2026-01,3,4\n",
