@@ -138,8 +138,8 @@ def _encoding_problem(path: Path, head: bytes) -> None:
 def open_csv(path: Path, *, read_from: Path | None = None) -> CsvFormat:
     """Check that ``path`` is a readable CSV file and read its header row.
 
-    The separator is the one of ``,`` ``;`` and tab that splits the header into the
-    most columns (a comma when none does).
+    The separator is a comma, or else ``;`` or a tab when the header row has no comma
+    between its names but one of those.
     """
     if not (read_from or path).is_file():
         raise ExportError(f"{path}: no such file")
@@ -151,8 +151,7 @@ def open_csv(path: Path, *, read_from: Path | None = None) -> CsvFormat:
             first = next(_Decoded(file), "")
         except UnicodeDecodeError as error:
             raise _undecodable(path, 1, error) from None
-    counts = {d: _fields(first, d) for d in _DELIMITERS}
-    delimiter = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    delimiter = next((d for d in _DELIMITERS if _fields(first, d) > 1), ",")
     for _, row in csv_rows(CsvFormat(path, delimiter, [], read_from), header_only=True):
         header = [h.strip() for h in row]
         if not any(header):

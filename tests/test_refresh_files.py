@@ -216,6 +216,15 @@ def test_utf8_with_a_byte_order_mark_is_read(tmp_path):
     assert read_table(table) == (["month", "csat_satisfied"], [(2, ["2026-06", "3"])])
 
 
+def test_the_separator_is_a_comma_unless_the_header_has_none(tmp_path):
+    semicolons = write(tmp_path / "semicolons.csv", "order_id;customer_id;order_date;amount\n1;a;2026-01-02;10\n")
+    assert monthly_orders(semicolons)["2026-01"]["revenue"] == 10
+    tabs = write(tmp_path / "inputs.csv", "month\tcsat_satisfied\n2026-01\t3\n")
+    assert read_table(tabs) == (["month", "csat_satisfied"], [(2, ["2026-01", "3"])])
+    both = write(tmp_path / "both.csv", "month,note;a;b;c\n2026-01,x\n")
+    assert read_table(both) == (["month", "note;a;b;c"], [(2, ["2026-01", "x"])])
+
+
 # -- 3. orders as orders --------------------------------------------------------------------------
 
 
