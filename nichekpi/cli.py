@@ -241,7 +241,7 @@ def _shown(value: object) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> None:
-    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map
+    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map, printable
     from nichekpi.refresh import apply, plan
 
     try:
@@ -257,9 +257,10 @@ def cmd_refresh(args: argparse.Namespace) -> None:
             catalog=_catalog(args),
         )
     except KpiError as error:
-        raise CommandError(f"{error} (the workbook was not changed)", INPUT_ERROR) from None
+        # A file's name or text may hold terminal escape sequences: shown escaped, on one line.
+        raise CommandError(printable(f"{error} (the workbook was not changed)"), INPUT_ERROR) from None
     rows = [("MONTH", "INPUT", "OLD", "NEW", "FROM")]
-    rows += [(c.month, c.name, _shown(c.old), _shown(c.new), c.source) for c in result.changes]
+    rows += [(c.month, c.name, printable(_shown(c.old)), _shown(c.new), printable(c.source)) for c in result.changes]
     if result.changes:
         print(_table(rows))
     print(f"{len(result.changes)} values to write, {result.unchanged} already there")
@@ -273,9 +274,9 @@ def cmd_refresh(args: argparse.Namespace) -> None:
     try:
         backup = apply(result)
     except KpiError as error:
-        raise CommandError(f"{error} (the workbook was not changed)", INPUT_ERROR) from None
+        raise CommandError(printable(f"{error} (the workbook was not changed)"), INPUT_ERROR) from None
     if backup:
-        print(f"wrote {args.workbook} (the previous version is {backup})")
+        print(printable(f"wrote {args.workbook} (the previous version is {backup})"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,11 @@ The workbook says what it needs through its names: ``business_type`` (which cata
 entry it was built from), ``months`` (its twelve month headers) and
 ``in_<kpi>_<input>`` (each input's twelve cells). Values come from a table of monthly
 inputs, an order export and survey answers (see :mod:`nichekpi.exports`); a value
-typed in the inputs table wins over one computed from an export. The workbook is then
+typed in the inputs table wins over one computed from an export. Every KPI's rules are
+checked on the merged values of each month (more satisfied customers from the inputs
+table than responses from the survey is refused, naming both files), and again on the
+values to be written together with those already in the workbook for the same KPI and
+month. The workbook is then
 edited as a package (:mod:`nichekpi.package`), through a temporary file, with the
 previous version kept as a backup.
 """
@@ -129,6 +133,7 @@ def plan(
         _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
     if inputs:
         found.update(_from_table(business, inputs))
+    _check_rules(business, found)
 
     result = Plan(workbook, business)
     outside = set()
@@ -148,6 +153,12 @@ def plan(
             result.unchanged += 1
             continue
         result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
+    _check_with_workbook(
+        business,
+        result.changes,
+        found,
+        lambda name, month: package.values(cells[name][0], [cells[name][1][column_of_month[month]]]).popitem()[1],
+    )
     given = {name for name, _ in found}
     result.unfilled = [k.id for k in business.kpis if not any(f"in_{k.id}_{i.id}" in given for i in k.inputs)]
     result.outside = sorted(outside)
@@ -188,6 +199,50 @@ def _name(package: Package, name: str) -> str:
         return package.names[name]
     except KeyError:
         raise RefreshError(f"{package.path}: the workbook has no name {name!r}; is it a nichekpi template?") from None
+
+
+def _check_rules(business: Business, found: Mapping[tuple[str, str], tuple[float, Path]]) -> None:
+    """Every KPI's rules on the merged inputs of each month, whichever files they came from."""
+    for month in sorted({month for _, month in found}):
+        for kpi in business.kpis:
+            given = [found.get((f"in_{kpi.id}_{i.id}", month)) for i in kpi.inputs]
+            if all(g is not None for g in given):
+                try:
+                    kpi.compute(*(value for value, _ in given))
+                except KpiInputError as error:
+                    origins = ", ".join(
+                        f"{kpi.id}_{i.id} from {source.name}" for i, (_, source) in zip(kpi.inputs, given)
+                    )
+                    raise ExportError(f"{month}, {kpi.name}: {error} ({origins})") from None
+
+
+def _check_with_workbook(business: Business, changes: list[Change], found, current) -> None:
+    """The values to write and those already in the workbook, per KPI and month, must obey the KPI's rules.
+
+    ``current(name, month)`` is the workbook's value of an input; a KPI whose inputs are
+    not all numbers after the refresh (an empty or text cell) is not checked.
+    """
+    new = {(c.name, c.month): c for c in changes}
+    for kpi in business.kpis:
+        names = [f"in_{kpi.id}_{i.id}" for i in kpi.inputs]
+        for month in sorted({c.month for c in changes if c.name in names}):
+            values, origins = [], []
+            for name in names:
+                if (name, month) in new:
+                    values.append(new[(name, month)].new)
+                    origins.append(f"{name[3:]} from {new[(name, month)].source}")
+                elif (name, month) in found:
+                    values.append(found[(name, month)][0])
+                    origins.append(f"{name[3:]} from {found[(name, month)][1].name}")
+                else:
+                    values.append(current(name, month))
+                    origins.append(f"{name[3:]} already in the workbook")
+            if not all(isinstance(v, float) for v in values):
+                continue
+            try:
+                kpi.compute(*values)
+            except KpiInputError as error:
+                raise RefreshError(f"{month}, {kpi.name}: {error} ({', '.join(origins)})") from None
 
 
 def _from_export(found, business: Business, kind: str, monthly: Monthly, source: Path) -> None:
