@@ -23,7 +23,7 @@ from nichekpi import default_catalog
 from nichekpi.cli import main
 from nichekpi.exports import ExportError, monthly_orders, monthly_survey, read_table
 from nichekpi.refresh import RefreshError, plan
-from nichekpi.workbook import build_workbook
+from nichekpi.workbook import build_workbook, save_atomically
 
 ROOT = Path(__file__).parent.parent
 HEADER = "order_id,customer_id,order_date,amount\n"
@@ -32,7 +32,7 @@ HEADER = "order_id,customer_id,order_date,amount\n"
 @pytest.fixture
 def workbook(tmp_path):
     path = tmp_path / "custom-dollhouses.xlsx"
-    build_workbook(default_catalog().business("custom-dollhouses"), 2026).save(path)
+    save_atomically(build_workbook(default_catalog().business("custom-dollhouses"), 2026), path)  # as templates saves
     return path
 
 
