@@ -7,15 +7,27 @@ inputs, an order export and survey answers (see :mod:`nichekpi.exports`); a valu
 typed in the inputs table wins over one computed from an export. The workbook is then
 edited as a package (:mod:`nichekpi.package`), through a temporary file, with the
 previous version kept as a backup.
+
+A refresh is a transaction: :func:`transaction` holds an exclusive lock of refresh's
+own (``.NAME.nichekpi-lock`` beside the real file, with ``flock``) from reading the
+workbook to replacing it, so a second refresh waits for the first, then reads what the
+first wrote. A workbook that is a symbolic link is followed: the real file is replaced
+and the link stays. Temporary files are flushed to disk before the atomic replace; a
+run killed outright leaves at most a temporary file ``.NAME.XXXXXXXX.tmp``, which the
+next refresh removes while it holds the lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nichekpi._files import replacing
+from nichekpi._files import exclusive, remove_stale_temporaries, replacing
 from nichekpi.catalog import Business, Catalog, default_catalog
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.exports import (
@@ -29,6 +41,8 @@ from nichekpi.exports import (
     read_table,
 )
 from nichekpi.package import Package, cells_of_range
+
+LOCK_WAIT = 30.0  #: seconds a refresh waits for another refresh of the same workbook
 
 
 class RefreshError(KpiError):
@@ -55,6 +69,7 @@ class Plan:
     unchanged: int = 0  #: values that were already in the workbook
     unfilled: list[str] = field(default_factory=list)  #: KPIs that no file gave any input for
     outside: list[str] = field(default_factory=list)  #: months of the files that the workbook does not have
+    skipped: list[str] = field(default_factory=list)  #: input cells left alone because they hold a formula
 
 
 def lock_files(workbook: Path) -> list[Path]:
@@ -89,8 +104,13 @@ def plan(
     survey_columns: Mapping[str, str] | None = None,
     survey_scale: str = "1-5",
     catalog: Catalog | None = None,
+    overwrite_formulas: bool = False,
 ) -> Plan:
-    """Read everything and work out the changes; nothing is written."""
+    """Read everything and work out the changes; nothing is written.
+
+    An input cell that holds a formula is left alone (and listed in ``skipped``) unless
+    ``overwrite_formulas`` is true.
+    """
     if not (inputs or orders or survey):
         raise RefreshError("give at least one of --inputs, --orders or --survey")
     window = parse_months(months)
@@ -99,74 +119,194 @@ def plan(
         raise RefreshError(f"{workbook} is open in Excel or LibreOffice ({locks[0].name} exists): close it first")
     if not workbook.is_file():
         raise RefreshError(f"{workbook}: no such file")
-    package = Package(workbook)
-    business_id = package.names.get("business_type", "").strip().strip('"')
-    if not business_id:
-        raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
-    business = (catalog or default_catalog()).business(business_id)
-    sheet, header = cells_of_range(_name(package, "months"))
-    month_of_column = {}
-    for position, day in enumerate(package.dates(sheet, header)):
-        if day is not None:
-            month_of_column[position] = f"{day.year:04d}-{day.month:02d}"
-    column_of_month = {m: p for p, m in month_of_column.items()}
+    with Package(workbook) as package:
+        business_id = package.names.get("business_type", "").strip().strip('"')
+        if not business_id:
+            raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
+        business = (catalog or default_catalog()).business(business_id)
+        column_of_month = _months(package)
+        cells: dict[str, tuple[str, list[str]]] = {}
+        for kpi in business.kpis:
+            for item in kpi.inputs:
+                name = f"in_{kpi.id}_{item.id}"
+                cells[name] = cells_of_range(_name(package, name))
+                if len(cells[name][1]) < len(column_of_month):
+                    sheet, references = cells[name]
+                    raise RefreshError(
+                        f"{workbook}: the name {name} covers {len(references)} cells ({sheet}!{references[0]}:"
+                        f"{references[-1]}) but the workbook has {len(column_of_month)} months; "
+                        f"make it cover the whole row of months again (Formulas > Name Manager)"
+                    )
 
-    cells: dict[str, tuple[str, list[str]]] = {}
-    for kpi in business.kpis:
-        for item in kpi.inputs:
-            name = f"in_{kpi.id}_{item.id}"
-            cells[name] = cells_of_range(_name(package, name))
+        found: dict[tuple[str, str], tuple[float, str]] = {}  # (name, month) -> (value, source)
+        if orders:
+            _from_export(found, business, "orders", monthly_orders(orders, order_columns), orders)
+        if survey:
+            _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
+        if inputs:
+            found.update(_from_table(business, inputs))
 
-    found: dict[tuple[str, str], tuple[float, str]] = {}  # (name, month) -> (value, source)
-    if orders:
-        _from_export(found, business, "orders", monthly_orders(orders, order_columns), orders)
-    if survey:
-        _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
-    if inputs:
-        found.update(_from_table(business, inputs))
-
-    result = Plan(workbook, business)
-    outside = set()
-    old_values = {}
-    for (name, month), (value, source) in sorted(found.items(), key=lambda item: (item[0][1], item[0][0])):
-        if window and not window[0] <= month <= window[1]:
-            continue
-        if month not in column_of_month:
-            outside.add(month)
-            continue
-        sheet, references = cells[name]
-        cell = references[column_of_month[month]]
-        if (sheet, cell) not in old_values:
-            old_values.update({(sheet, c): v for c, v in package.values(sheet, references).items()})
-        old = old_values[(sheet, cell)]
-        if isinstance(old, float) and old == value:
-            result.unchanged += 1
-            continue
-        result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
+        result = Plan(workbook, business)
+        outside = set()
+        old_values: dict[tuple[str, str], object] = {}
+        formulas: dict[tuple[str, str], str] = {}
+        for (name, month), (value, source) in sorted(found.items(), key=lambda item: (item[0][1], item[0][0])):
+            if window and not window[0] <= month <= window[1]:
+                continue
+            if month not in column_of_month:
+                outside.add(month)
+                continue
+            sheet, references = cells[name]
+            cell = references[column_of_month[month]]
+            if (sheet, cell) not in old_values:
+                old_values.update({(sheet, c): v for c, v in package.values(sheet, references).items()})
+                formulas.update({(sheet, c): f for c, f in package.formulas(sheet, references).items()})
+            old = old_values[(sheet, cell)]
+            if (sheet, cell) in formulas and not overwrite_formulas:
+                formula = f" (={formulas[(sheet, cell)]})" if formulas[(sheet, cell)] else ""
+                result.skipped.append(
+                    f"{sheet}!{cell} ({name}, {month}) holds a formula{formula}: left as it is, "
+                    f"not {_number(value)} from {source.name}; give --overwrite-formulas to replace it"
+                )
+                continue
+            if isinstance(old, float) and old == value and (sheet, cell) not in formulas:
+                result.unchanged += 1
+                continue
+            result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
     given = {name for name, _ in found}
     result.unfilled = [k.id for k in business.kpis if not any(f"in_{k.id}_{i.id}" in given for i in k.inputs)]
     result.outside = sorted(outside)
     return result
 
 
-def apply(result: Plan) -> Path | None:
-    """Write the planned changes; returns the backup of the previous version (``None`` if nothing changed)."""
+_held: set[Path] = set()  # real paths whose lock this process holds
+
+
+def real_path(workbook: Path) -> Path:
+    """The file a refresh replaces: ``workbook`` itself, or the file its symbolic link points to."""
+    try:
+        return workbook.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise RefreshError(f"{workbook}: no such file") from None
+
+
+@contextlib.contextmanager
+def transaction(workbook: Path, *, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold refresh's own lock on the workbook, for a :func:`plan` and :func:`apply` in one piece.
+
+    A second refresh of the same file waits up to ``wait`` seconds, then is refused.
+    While the lock is held, temporary files left by a killed refresh are removed.
+    """
+    try:
+        real = workbook.resolve(strict=True)
+    except (OSError, RuntimeError):  # no such file: plan() says so
+        real = None
+    if real is None or real in _held or not real.is_file():
+        yield
+        return
+    try:
+        with exclusive(real, wait=wait):
+            _held.add(real)
+            try:
+                remove_stale_temporaries(real)
+                remove_stale_temporaries(_backup_of(real))
+                yield
+            finally:
+                _held.discard(real)
+    except TimeoutError:
+        raise RefreshError(
+            f"{workbook}: another nichekpi refresh of this workbook has been running for {wait:g} seconds; "
+            "try again when it has finished"
+        ) from None
+    except PermissionError:
+        raise RefreshError(
+            f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there"
+        ) from None
+    except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES):
+            raise RefreshError(f"{real.parent}: the folder is read-only; nichekpi cannot write there") from None
+        raise
+
+
+def apply(result: Plan, *, wait: float = LOCK_WAIT) -> Path | None:
+    """Write the planned changes; returns the backup of the previous version (``None`` if nothing changed).
+
+    The workbook is re-read under the lock, so changes made meanwhile are kept. On any
+    failure the workbook (and its backup) are left as they were and no temporary file stays.
+    """
     if not result.changes:
         return None
-    if lock_files(result.workbook):
-        raise RefreshError(f"{result.workbook} was opened in Excel or LibreOffice meanwhile: close it first")
-    package = Package(result.workbook)
-    numbers = {}
-    for change in result.changes:
-        sheet, _, cell = change.cell.rpartition("!")
-        numbers[(sheet, cell)] = change.new
-    content = package.edited(numbers)
-    backup = result.workbook.with_name(f"{result.workbook.stem}.bak{result.workbook.suffix}")
-    with replacing(backup) as temporary:
-        temporary.write_bytes(result.workbook.read_bytes())
-    with replacing(result.workbook) as temporary:
-        temporary.write_bytes(content)
+    with transaction(result.workbook, wait=wait):
+        real = real_path(result.workbook)
+        if not real.stat().st_mode & 0o200:
+            raise RefreshError(f"{result.workbook} is read-only: make it writable first (its Properties, or chmod u+w)")
+        if not os.access(real.parent, os.W_OK):
+            raise RefreshError(f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there")
+        numbers = {}
+        for change in result.changes:
+            sheet, _, cell = change.cell.rpartition("!")
+            numbers[(sheet, cell)] = change.new
+        backup = _backup_of(real)
+
+        def still_closed() -> None:
+            if lock_files(result.workbook) or lock_files(real):
+                raise RefreshError(f"{result.workbook} was opened in Excel or LibreOffice meanwhile: close it first")
+
+        still_closed()
+        try:
+            with Package(real) as package:
+                header = package.names.get("months")
+                keep = (
+                    frozenset((cells_of_range(header)[0], c) for c in cells_of_range(header)[1])
+                    if header
+                    else frozenset()
+                )
+                with replacing(real, before_replace=still_closed) as temporary:
+                    with temporary.open("wb") as file:
+                        package.write(numbers, file, keep=keep)
+                    with replacing(backup) as copy:
+                        shutil.copyfile(real, copy)
+        except OSError as error:
+            reason = (
+                "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (error.strerror or str(error))
+            )
+            raise RefreshError(f"{result.workbook}: could not write it: {reason}") from None
     return backup
+
+
+def _backup_of(real: Path) -> Path:
+    return real.with_name(f"{real.stem}.bak{real.suffix}")
+
+
+def _months(package: Package) -> dict[str, int]:
+    """The month of each column of the month headers, as ``{"2026-01": 0, ...}``; refuses unreadable headers."""
+    sheet, header = cells_of_range(_name(package, "months"))
+    values = package.values(sheet, header)
+    formulas = package.formulas(sheet, header)
+    column_of_month: dict[str, int] = {}
+    for position, reference in enumerate(header):
+        where = f"{package.path}: the month header {sheet}!{reference}"
+        value = values[reference]
+        day = package.date_of(value) if isinstance(value, float) else None
+        if day is None:
+            if value is None and reference in formulas:
+                raise RefreshError(
+                    f"{where} is a formula without a computed value: open the workbook in Excel or LibreOffice, "
+                    "save it, then refresh again"
+                )
+            shown = (
+                "it is empty" if value is None else f"got {_number(value) if isinstance(value, float) else repr(value)}"
+            )
+            raise RefreshError(f"{where} must be a date in its month; {shown}")
+        month = f"{day.year:04d}-{day.month:02d}"
+        if month in column_of_month:
+            raise RefreshError(f"{where} is {month} again; each month has one column")
+        column_of_month[month] = position
+    return column_of_month
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else repr(value)
 
 
 def _name(package: Package, name: str) -> str:
