@@ -249,6 +249,8 @@ def _scan_sheet(text: str, where: str) -> _Sheet:
             elif local_open == "v":
                 cell.values[-1] = (open_start, end)
                 cell.value = html.unescape(text[open_end:start])
+        elif cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
+            cell.value = (cell.value or "") + html.unescape(text[open_end:start])
     if data is None:
         raise PackageError(f"{where} is not a worksheet (it has no sheetData)")
     return _Sheet(text, prefix or "", cells, rows, data)
