@@ -10,12 +10,26 @@ outright (SIGKILL, power cut) can leave its temporary file behind, which
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+if os.name == "nt":
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> None:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError from None
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
 
 _SUFFIX = ".tmp"
 
@@ -49,7 +63,8 @@ def replacing(path: Path, *, before_replace: Callable[[], None] | None = None) -
         if before_replace is not None:
             before_replace()
         os.replace(temporary, path)
-        _flush(path.parent)
+        if os.name != "nt":  # Windows cannot open a folder to flush it; NTFS journals the rename
+            _flush(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -78,6 +93,8 @@ def lock_path(path: Path) -> Path:
 def exclusive(path: Path, *, wait: float) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (through :func:`lock_path`, which a replace leaves alone).
 
+    ``flock`` on Unix, ``msvcrt.locking`` on Windows.
+
     Waits up to ``wait`` seconds for another holder, then raises :class:`TimeoutError`.
     The lock goes with the process, however it ends.
     """
@@ -86,7 +103,7 @@ def exclusive(path: Path, *, wait: float) -> Iterator[None]:
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(descriptor)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
