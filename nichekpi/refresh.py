@@ -40,7 +40,7 @@ from nichekpi.exports import (
     parse_number,
     read_table,
 )
-from nichekpi.package import Package, cells_of_range
+from nichekpi.package import Package, PackageError, cells_of_range
 
 LOCK_WAIT = 30.0  #: seconds a refresh waits for another refresh of the same workbook
 
@@ -129,7 +129,7 @@ def plan(
         for kpi in business.kpis:
             for item in kpi.inputs:
                 name = f"in_{kpi.id}_{item.id}"
-                cells[name] = cells_of_range(_name(package, name))
+                cells[name] = _range(package, name)
                 if len(cells[name][1]) < len(column_of_month):
                     sheet, references = cells[name]
                     raise RefreshError(
@@ -204,28 +204,30 @@ def transaction(workbook: Path, *, wait: float = LOCK_WAIT) -> Iterator[None]:
     if real is None or real in _held or not real.is_file():
         yield
         return
+    stack = contextlib.ExitStack()
     try:
-        with exclusive(real, wait=wait):
-            _held.add(real)
-            try:
-                remove_stale_temporaries(real)
-                remove_stale_temporaries(_backup_of(real))
-                yield
-            finally:
-                _held.discard(real)
+        stack.enter_context(exclusive(real, wait=wait))
+        remove_stale_temporaries(real)
+        remove_stale_temporaries(_backup_of(real))
     except TimeoutError:
+        stack.close()
         raise RefreshError(
             f"{workbook}: another nichekpi refresh of this workbook has been running for {wait:g} seconds; "
             "try again when it has finished"
         ) from None
-    except PermissionError:
-        raise RefreshError(
-            f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there"
-        ) from None
     except OSError as error:
-        if error.errno in (errno.EROFS, errno.EACCES):
-            raise RefreshError(f"{real.parent}: the folder is read-only; nichekpi cannot write there") from None
-        raise
+        stack.close()
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise RefreshError(
+                f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there"
+            ) from None
+        raise RefreshError(f"{real.parent}: cannot lock the workbook there ({error.strerror or error})") from None
+    with stack:
+        _held.add(real)
+        try:
+            yield
+        finally:
+            _held.discard(real)
 
 
 def apply(result: Plan, *, wait: float = LOCK_WAIT) -> Path | None:
@@ -280,7 +282,7 @@ def _backup_of(real: Path) -> Path:
 
 def _months(package: Package) -> dict[str, int]:
     """The month of each column of the month headers, as ``{"2026-01": 0, ...}``; refuses unreadable headers."""
-    sheet, header = cells_of_range(_name(package, "months"))
+    sheet, header = _range(package, "months")
     values = package.values(sheet, header)
     formulas = package.formulas(sheet, header)
     column_of_month: dict[str, int] = {}
@@ -314,6 +316,14 @@ def _name(package: Package, name: str) -> str:
         return package.names[name]
     except KeyError:
         raise RefreshError(f"{package.path}: the workbook has no name {name!r}; is it a nichekpi template?") from None
+
+
+def _range(package: Package, name: str) -> tuple[str, list[str]]:
+    text = _name(package, name)
+    try:
+        return cells_of_range(text)
+    except PackageError:
+        raise RefreshError(f"{package.path}: the name {name} refers to {text!r}, not to a row of cells") from None
 
 
 def _from_export(found, business: Business, kind: str, monthly: Monthly, source: Path) -> None:

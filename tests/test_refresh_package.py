@@ -439,3 +439,11 @@ def test_a_comment_full_of_cell_tags_takes_linear_time(workbook, inputs):
     assert time.monotonic() - started < 10  # the regular expressions before took over 120 s
     assert satisfied(workbook)[:5] == [3, None, None, None, 5]
     assert comment in parts(workbook)[INPUTS_PART].decode("utf-8")
+
+
+@pytest.mark.parametrize("target", ["#REF!", "Inputs!$A$1:$XFD$1048576"])
+def test_an_input_name_that_is_no_row_of_cells_is_a_message(workbook, inputs, capsys, target):
+    book = openpyxl.load_workbook(workbook)
+    book.defined_names["in_csat_satisfied"].attr_text = target
+    book.save(workbook)
+    refused(workbook, inputs, capsys, rf"the name in_csat_satisfied refers to '{re.escape(target)}', not to a row")
