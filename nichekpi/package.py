@@ -269,6 +269,13 @@ class Package:
             self._archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, ValueError) as error:
             raise PackageError(f"{path}: not an .xlsx workbook ({error})") from None
+        try:
+            self._read_directory()
+        except BaseException:
+            self._archive.close()
+            raise
+
+    def _read_directory(self) -> None:
         self.entries = self._archive.infolist()
         self._check_directory()
         self.names_of_parts = {info.filename for info in self.entries}

@@ -315,11 +315,16 @@ def test_an_input_name_shortened_to_three_months_is_a_message(workbook, inputs, 
 # -- hostile packages ------------------------------------------------------------------------------
 
 
-def _patch_directory(path: Path, name: str, *, method: int | None = None, flags: int | None = None) -> None:
-    """Change a part's compression method or flags in its local header and the central directory."""
+def _patch_directory(
+    path: Path, name: str, *, method: int | None = None, flags: int | None = None, size: int | None = None
+) -> None:
+    """Change a part's compression method, flags or uncompressed size in its local header and the central directory."""
     data = bytearray(path.read_bytes())
     encoded = name.encode()
-    for signature, name_at, flags_at, method_at in ((b"PK\x03\x04", 30, 6, 8), (b"PK\x01\x02", 46, 8, 10)):
+    for signature, name_at, flags_at, method_at, size_at in (
+        (b"PK\x03\x04", 30, 6, 8, 22),
+        (b"PK\x01\x02", 46, 8, 10, 24),
+    ):
         at = 0
         while (at := data.find(signature, at)) >= 0:
             if data[at + name_at : at + name_at + len(encoded)] == encoded:
@@ -327,6 +332,8 @@ def _patch_directory(path: Path, name: str, *, method: int | None = None, flags:
                     data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
                 if flags is not None:
                     data[at + flags_at : at + flags_at + 2] = flags.to_bytes(2, "little")
+                if size is not None:
+                    data[at + size_at : at + size_at + 4] = size.to_bytes(4, "little")
             at += 4
     path.write_bytes(bytes(data))
 
@@ -344,6 +351,13 @@ def _damage(path: Path, name: str) -> None:
 
 def _zeros(path: Path) -> None:
     rebuild(path, {}, extra=[("xl/media/zeros.bin", bytes(64 * 1024 * 1024), zipfile.ZIP_DEFLATED)])
+
+
+def _four_gib(path: Path) -> None:
+    """A part that the zip directory says is 4 GiB of zeros, in a file of a few hundred kB."""
+    rebuild(path, {}, extra=[("xl/media/zeros.bin", bytes(1 << 20), zipfile.ZIP_DEFLATED)])
+    _patch_directory(path, "xl/media/zeros.bin", size=0xFFFFFFFE)
+    assert path.stat().st_size < 1 << 20
 
 
 def _duplicate(path: Path) -> None:
@@ -375,6 +389,7 @@ def _not_xml(path: Path) -> None:
 
 HOSTILE = {
     "a part of 64 MiB of zeros": (_zeros, r"xl/media/zeros.bin is compressed \d[\d,]* times over, more than the 200"),
+    "a part of 4 GiB": (_four_gib, r"xl/media/zeros.bin would be 4,294,967,294 bytes uncompressed, over the"),
     "a damaged part that is copied": (
         lambda p: _damage(p, "xl/theme/theme1.xml"),
         r"custom-dollhouses.xlsx: a part is damaged \(Bad CRC-32 for file 'xl/theme/theme1.xml'\)",
