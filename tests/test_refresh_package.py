@@ -167,6 +167,18 @@ def test_a_read_only_folder_is_refused(workbook, inputs, capsys):
         workbook.parent.chmod(0o755)
 
 
+def test_a_folder_that_refuses_the_lock_file_is_a_message(workbook, inputs, capsys, monkeypatch):
+    opening = os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith("nichekpi-lock"):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return opening(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    refused(workbook, inputs, capsys, r"books: the folder is read-only; nichekpi cannot write the workbook there")
+
+
 def test_a_folder_that_refuses_the_temporary_file_is_a_message(workbook, inputs, capsys, monkeypatch):
     import tempfile
 
