@@ -43,8 +43,11 @@ _REFERENCE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 #: One tag (or a comment, CDATA section or processing instruction, which are skipped). On
 #: XML that expat accepted, every alternative finds its end, so the scan is linear.
 _TOKEN = re.compile(
-    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]+)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.DOTALL
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]++)((?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+)(/?)>",
+    re.DOTALL,
 )
+_R = re.compile(r"""\sr\s*=\s*["']([^"']*)""")
+_T = re.compile(r"""\st\s*=\s*["']([^"']*)""")
 
 MAX_PART_SIZE = 256 * 1024 * 1024  #: bytes a part may hold uncompressed
 MAX_TOTAL_SIZE = 1024 * 1024 * 1024  #: bytes all parts together may hold uncompressed
@@ -107,12 +110,9 @@ def _number_text(value: float) -> str:
 def _tags(text: str) -> Iterator[tuple[bool, str, str, bool, int, int]]:
     """Each tag of well-formed XML: (closing, name, attributes, empty, start, end)."""
     for match in _TOKEN.finditer(text):
-        name = match.group(2)
-        if name is None:
-            continue
-        attributes = match.group(3)
-        empty = attributes.endswith("/")
-        yield match.group(1) == "/", name, attributes[:-1] if empty else attributes, empty, match.start(), match.end()
+        closing, name, attributes, empty = match.groups()
+        if name is not None:
+            yield closing == "/", name, attributes, empty == "/", match.start(), match.end()
 
 
 def _local(name: str) -> str:
@@ -155,7 +155,7 @@ def _xml_text(data: bytes, where: str) -> str:
         raise PackageError(f"{where} is not UTF-8 text ({error.reason} at byte {error.start})") from None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     name: str  #: the tag's name, with its prefix
     start: int
@@ -170,7 +170,7 @@ class _Cell:
     head: int = 0  #: where its start tag ends
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     number: int
     start: int
@@ -190,66 +190,80 @@ class _Sheet:
 
 
 def _scan_sheet(text: str, where: str) -> _Sheet:
+    """The cells and rows of a worksheet, in one pass over its tags.
+
+    Levels: the worksheet is 0, sheetData 1, a row 2, a cell 3, a cell's <f> and <v> 4.
+    """
     cells: dict[str, _Cell] = {}
     rows: list[_Row] = []
     data = None
     prefix = None
-    stack: list[tuple[str, int, int, str]] = []  # (local name, start, end of start tag, attributes)
+    in_data = False
+    stack: list[tuple[str, int, int]] = []  # (local name, start, end of start tag) of the open elements
     row: _Row | None = None
     cell: _Cell | None = None
-    for closing, name, attributes, empty, start, end in _tags(text):
-        local = _local(name)
-        if prefix is None:
-            prefix = _prefix(name)
+    for match in _TOKEN.finditer(text):
+        closing, name, attributes, empty = match.groups()
+        if name is None:
+            continue
+        start, end = match.span()
+        local = name.rpartition(":")[2]
+        level = len(stack)
         if not closing:
-            parents = [s[0] for s in stack[-2:]]
-            if local == "sheetData" and len(stack) == 1:
+            if prefix is None:
+                prefix = name[: len(name) - len(local)]
+            if level == 1 and local == "sheetData":
+                in_data = not empty
                 data = (start, end, -1) if empty else None
-            elif local == "row" and parents[-1:] == ["sheetData"]:
-                given = _attributes(attributes).get("r")
-                number = int(given) if given and given.isdigit() else (rows[-1].number + 1 if rows else 1)
+            elif level == 2 and in_data and local == "row":
+                given = _R.search(attributes)
+                number = int(given[1]) if given and given[1].isdigit() else (rows[-1].number + 1 if rows else 1)
                 row = _Row(number, start, end, -1, attributes)
                 rows.append(row)
-                row = None if empty else row
-            elif local == "c" and parents == ["sheetData", "row"] and row is not None:
-                given = _attributes(attributes).get("r")
+                if empty:
+                    row = None
+            elif level == 3 and row is not None and local == "c":
+                given = _R.search(attributes)
                 if given:
-                    try:
-                        number, column = split_reference(given)
-                    except PackageError:
-                        raise PackageError(f"{where}: a cell has the reference {given!r}") from None
+                    reference = _REFERENCE.match(given[1])
+                    if reference is None:
+                        raise PackageError(f"{where}: a cell has the reference {given[1]!r}")
+                    number, column = int(reference[2]), column_number(reference[1])
                 else:
                     number, column = row.number, (row.cells[-1].column + 1 if row.cells else 1)
-                kind = _attributes(attributes).get("t", "n")
-                cell = _Cell(name, start, end, attributes, number, column, kind=kind, head=end)
+                kind = _T.search(attributes)
+                cell = _Cell(name, start, end, attributes, number, column, kind=kind[1] if kind else "n", head=end)
                 row.cells.append(cell)
                 cells[f"{column_letters(column)}{number}"] = cell
-                cell = None if empty else cell
-            elif cell is not None and parents[-1:] == ["c"]:
+                if empty:
+                    cell = None
+            elif level == 4 and cell is not None:
                 if local == "f":
                     cell.formula = ""
                 elif local == "v":
                     cell.values.append((start, end))
                     cell.value = cell.value if cell.value is not None else ""
             if not empty:
-                stack.append((local, start, end, attributes))
+                stack.append((local, start, end))
             continue
-        local_open, open_start, open_end, _ = stack.pop()
-        if local_open == "sheetData" and not stack[1:]:
-            data = (open_start, end, start)
-        elif local_open == "row" and row is not None and stack and stack[-1][0] == "sheetData":
-            row.end, row.inner = end, start
-            row = None
-        elif local_open == "c" and cell is not None and stack and stack[-1][0] == "row":
-            cell.end = end
-            cell = None
-        elif cell is not None and stack and stack[-1][0] == "c":
+        local_open, open_start, open_end = stack.pop()
+        level -= 1
+        if level == 4 and cell is not None:
             if local_open == "f":
                 cell.formula = html.unescape(text[open_end:start])
             elif local_open == "v":
                 cell.values[-1] = (open_start, end)
                 cell.value = html.unescape(text[open_end:start])
-        elif cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
+        elif level == 3 and cell is not None:
+            cell.end = end
+            cell = None
+        elif level == 2 and row is not None:
+            row.end, row.inner = end, start
+            row = None
+        elif level == 1 and in_data:
+            data = (open_start, end, start)
+            in_data = False
+        if cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
             cell.value = (cell.value or "") + html.unescape(text[open_end:start])
     if data is None:
         raise PackageError(f"{where} is not a worksheet (it has no sheetData)")
