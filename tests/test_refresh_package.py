@@ -474,3 +474,16 @@ def test_an_input_name_that_is_no_row_of_cells_is_a_message(workbook, inputs, ca
     book.defined_names["in_csat_satisfied"].attr_text = target
     book.save(workbook)
     refused(workbook, inputs, capsys, rf"the name in_csat_satisfied refers to '{re.escape(target)}', not to a row")
+
+
+def test_a_package_of_stored_parts_is_copied_as_it_is(workbook, inputs):
+    rebuild(workbook, {}, method=zipfile.ZIP_STORED)
+    before = parts(workbook)
+    apply(plan(workbook, inputs=inputs))
+    after = parts(workbook)
+    assert satisfied(workbook)[:5] == [3, None, None, None, 5]
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed <= {INPUTS_PART, WORKBOOK_PART} | {n for n in before if n.startswith("xl/worksheets/sheet")}
+    assert before["xl/styles.xml"] == after["xl/styles.xml"] and list(before) == list(after)
+    with zipfile.ZipFile(workbook) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
