@@ -85,7 +85,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def lock_path(path: Path) -> Path:
-    """The file beside ``path`` that :func:`exclusive` locks (it stays, empty, between runs)."""
+    """The file beside ``path`` that :func:`exclusive` locks, there while a holder runs."""
     return path.with_name(f".{path.name}.nichekpi-lock")
 
 
@@ -93,24 +93,41 @@ def lock_path(path: Path) -> Path:
 def exclusive(path: Path, *, wait: float) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (through :func:`lock_path`, which a replace leaves alone).
 
-    ``flock`` on Unix, ``msvcrt.locking`` on Windows.
-
-    Waits up to ``wait`` seconds for another holder, then raises :class:`TimeoutError`.
-    The lock goes with the process, however it ends.
+    ``flock`` on Unix, ``msvcrt.locking`` on Windows. Waits up to ``wait`` seconds for
+    another holder, then raises :class:`TimeoutError`. The holder removes the lock file
+    before letting go, so a waiter that then gets the lock checks that it locked the file
+    still there, or starts again. A killed holder's lock goes with its process; its file
+    stays until the next holder removes it.
     """
-    descriptor = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
+    lock = lock_path(path)
+    deadline = time.monotonic() + wait
+    while True:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            while True:
+                try:
+                    _try_lock(descriptor)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"{path} is locked") from None
+                    time.sleep(0.05)
             try:
-                _try_lock(descriptor)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"{path} is locked") from None
-                time.sleep(0.05)
+                locked, current = os.fstat(descriptor), os.stat(lock)
+                still_there = (locked.st_dev, locked.st_ino) == (current.st_dev, current.st_ino)
+            except FileNotFoundError:
+                still_there = False
+        except BaseException:
+            os.close(descriptor)
+            raise
+        if still_there:
+            break
+        os.close(descriptor)
+    try:
         yield
     finally:
+        with contextlib.suppress(OSError):  # Windows keeps a file that is open
+            lock.unlink()
         os.close(descriptor)
 
 

@@ -10,7 +10,9 @@ must obey. From that one declaration this module derives
 * the zero-denominator checks (every divisor in the expression must be above zero).
 
 Every input is a non-negative, finite number; inputs listed as ``whole`` must be
-whole numbers; ``rules`` are comparisons such as ``"satisfied <= responses"``.
+whole numbers no larger than :data:`MAX_COUNT`; ``rules`` are comparisons such as
+``"satisfied <= responses"``. A divisor too large for a float (a sum that overflows)
+is an error, as is a result that is not finite.
 The expression language is the common part of Python and spreadsheet formulas:
 names, numbers, ``+ - * /`` and parentheses.
 """
@@ -32,6 +34,10 @@ from nichekpi.errors import KpiInputError
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
+MAX_COUNT = 2**53 - 1
+"""The largest count a float (and a spreadsheet cell) holds exactly: above it, 2**53 + 1
+reads as 2**53, and a rule such as ``satisfied <= responses`` would pass when it should not."""
+
 
 def show(value: object) -> str:
     """Echo a value in a message the way a person would type it (80, 2.5, text 'abc')."""
@@ -39,10 +45,13 @@ def show(value: object) -> str:
         return f"text {value!r}"
     if value is None:
         return "an empty value"
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "TRUE" if value else "FALSE"
     if isinstance(value, numbers.Real):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float, such as 10**400
+            return f"a number of {int(math.log10(abs(value))) + 1} digits"
         if math.isnan(value):
             return "NaN (not a number)"
         if math.isinf(value):
@@ -113,14 +122,16 @@ class Formula:
     kernel: Callable[..., object]
     period: Mapping[str, str]  #: how each input adds up over months: "sum", "first" or "last"
     lowest: float = 0.0  #: the lowest value the result can take (NPS: -100, growth: -1)
+    highest: float = math.inf  #: the highest value the result can take (a share: 1, NPS: 100)
 
     # -- scalar path -------------------------------------------------------------
     def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
         """Check one set of inputs and return them as floats, or raise :class:`KpiInputError`.
 
         The checks run in this order, and the first that fails is reported: an input
-        that is not a number; an input that is negative, not finite or not whole; a
-        divisor that is 0; a part larger than its whole.
+        that is not a number; an input that is negative, not finite, not whole or a count
+        above :data:`MAX_COUNT`; a divisor that is 0 or too large for a float; a part
+        larger than its whole.
 
         ``names`` replaces the parameter names in messages (a KPI's own input names,
         such as ``total_hours`` for the ``total_time`` of ``AVG_TIME``).
@@ -141,12 +152,13 @@ class Formula:
         env = dict(zip(self.params, floats))
         rename = dict(zip(self.params, labels))
         for text, divisor in self.denominators:
-            if divisor(**env) == 0:
+            value = divisor(**env)
+            if value == 0 or not math.isfinite(value):  # a sum can overflow: 1e308 + 1e308
                 shown = _rename(text, rename)
                 raise KpiInputError(
-                    f"{shown} must be greater than 0; got 0",
+                    f"{shown} must be greater than 0; got 0" if value == 0 else f"{shown} is too large to compute with",
                     argument=shown if shown in labels else None,
-                    problem=Problem.ZERO_DENOMINATOR,
+                    problem=Problem.ZERO_DENOMINATOR if value == 0 else Problem.OUT_OF_RANGE,
                 )
         for rule in self.rules:
             if not rule.check(**env):
@@ -183,10 +195,13 @@ class Formula:
                 empty |= np.isnan(column)
                 invalid |= np.isinf(column) | (column < 0)
                 if param in self.whole:
-                    invalid |= np.floor(column) != column
+                    invalid |= (np.floor(column) != column) | (column > MAX_COUNT)
             zero = np.zeros(shape, dtype=bool)
+            overflow = np.zeros(shape, dtype=bool)
             for _, divisor in self.denominators:
-                zero |= divisor(**env) == 0
+                divided_by = divisor(**env)
+                zero |= divided_by == 0
+                overflow |= np.isinf(divided_by)
             broken = np.zeros(shape, dtype=bool)
             for rule in self.rules:
                 broken |= ~rule.check(**env)
@@ -195,6 +210,7 @@ class Formula:
         # divisors, then the rules between inputs.
         problems = np.full(shape, Problem.OK, dtype=np.int8)
         problems[broken] = Problem.OUT_OF_RANGE
+        problems[overflow] = Problem.OUT_OF_RANGE
         problems[zero] = Problem.ZERO_DENOMINATOR
         problems[invalid | ((problems == Problem.OK) & ~np.isfinite(values))] = Problem.OUT_OF_RANGE
         problems[empty] = Problem.EMPTY
@@ -250,7 +266,12 @@ def check_number(value: object, name: str, *, whole: bool = False) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise KpiInputError(f"{name} must be a number; got {show(value)}", argument=name, problem=Problem.NOT_A_NUMBER)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise KpiInputError(
+            f"{name} is too large to compute with; got {show(value)}", argument=name, problem=Problem.OUT_OF_RANGE
+        ) from None
     if not math.isfinite(number):
         raise KpiInputError(
             f"{name} must be a finite number; got {show(number)}", argument=name, problem=Problem.OUT_OF_RANGE
@@ -262,6 +283,13 @@ def check_number(value: object, name: str, *, whole: bool = False) -> float:
     if whole and not number.is_integer():
         raise KpiInputError(
             f"{name} must be a whole number (it counts something); got {show(number)}",
+            argument=name,
+            problem=Problem.OUT_OF_RANGE,
+        )
+    if whole and number > MAX_COUNT:
+        raise KpiInputError(
+            f"{name} must be at most {MAX_COUNT:,} (a larger count cannot be stored exactly); "
+            f"got {int(value) if isinstance(value, numbers.Integral) else show(number)}",
             argument=name,
             problem=Problem.OUT_OF_RANGE,
         )
@@ -282,6 +310,7 @@ def formula(
     rules: Sequence[str | tuple[str, str]] = (),
     period: Mapping[str, str] | None = None,
     lowest: float = 0.0,
+    highest: float = math.inf,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Declare a KPI formula on a documented signature.
 
@@ -290,7 +319,8 @@ def formula(
     carries the :class:`Formula` as ``.formula``. ``period`` says how an input adds
     up over several months: ``"sum"`` (the default), or the value of the ``"first"``
     or ``"last"`` month (a stock, such as customers at the start or end).
-    ``lowest`` is the lowest value the result can take for valid inputs.
+    ``lowest`` and ``highest`` are the lowest and highest values the result can take
+    for valid inputs; a value outside them cannot be this KPI (see ``Kpi.check_value``).
     """
 
     def decorate(signature_holder: Callable[..., float]) -> Callable[..., float]:
@@ -328,6 +358,7 @@ def formula(
             kernel=_compile(expression, params),
             period=periods,
             lowest=lowest,
+            highest=highest,
         )
 
         signature = inspect.signature(signature_holder)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nichekpi._formula import Formula, show
+from nichekpi._problem import Problem
 from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
 from nichekpi.formulas import FORMULAS
 
@@ -57,6 +58,17 @@ BETTER = ("higher", "lower")
 _BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NAME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
+MAX_FILE_SIZE = 1_000_000
+"""The largest business-type file read, in bytes (the built-in ones are under 10 kB)."""
+
+MAX_ID_LENGTH = 64
+"""The longest business, KPI or input id. What breaks first without a limit: a business
+id names the template file, and ``ID.bak.xlsx`` and the temporary ``.ID.XXXXXXXX.xlsx``
+beside it must fit a file system's 255-byte names (and Windows' 260-character paths,
+folder included); a KPI id and an input id together make Excel names such as
+``in_KPI_INPUT`` and ``bench_KPI_above_average``, which Excel limits to 255 characters.
+64 leaves room for the folder on every side."""
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -67,6 +79,8 @@ class Unit:
     style: str  #: "percent", "currency" or "number"
     excel_format: str
     named: bool = True  #: whether a plain number is followed by the label ("5 hours", but "3.33", not "3.33 ratio")
+    lowest: float = -math.inf  #: the lowest value the unit holds (NPS points: -100)
+    highest: float = math.inf  #: the highest value the unit holds (a score out of 10: 10)
 
     def format(self, value: float | None, *, label: bool = True) -> str:
         """``value`` as a person reads it: ``90%``, ``$100.00``, ``5 hours``, ``-`` for none.
@@ -119,6 +133,8 @@ class Kpi:
     inputs: tuple[Input, ...]
     example: Example | None = None
     note: str = ""
+    lowest: float = -math.inf  #: the lowest value the KPI can take: its formula's and its unit's range together
+    highest: float = math.inf  #: the highest value the KPI can take
 
     @property
     def function(self) -> str | None:
@@ -130,8 +146,71 @@ class Kpi:
         return self.formula(*values, names=[i.id for i in self.inputs])
 
     def tier(self, value: float) -> str:
-        """The benchmark tier of ``value`` for this KPI; see :func:`tier_for`."""
-        return tier_for(value, self.better, self.thresholds)
+        """The benchmark tier of ``value`` for this KPI; see :func:`tier_for` and :meth:`check_value`."""
+        return tier_for(self.check_value(value), self.better, self.thresholds)
+
+    def check_value(self, value: object) -> float:
+        """``value`` as a float if this KPI can take it, or :class:`KpiInputError` saying why not.
+
+        A value must be a finite number from :attr:`lowest` to :attr:`highest`: a share
+        from 0 to 1, NPS from -100 to 100 points, money and times not negative. A value
+        from 2 to 100 times the top of a percent unit was most likely typed as a
+        percentage (80 for 80%), and the message says so; 1.5 gets the plain rule.
+
+        >>> csat = default_catalog().kpi("custom-dollhouses", "csat")
+        >>> csat.check_value(80)
+        Traceback (most recent call last):
+        ...
+        nichekpi.errors.KpiInputError: value must be from 0 to 1 (0% to 100%) for csat; got 80; \
+80 looks like a percentage: type 80% or 0.8
+        """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float, such as 10**400
+            number = math.inf if value > 0 else -math.inf
+        else:
+            if not math.isfinite(number):
+                raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
+        if not self.lowest <= number <= self.highest:
+            raise KpiInputError(self.out_of_range_message(value), argument="value", problem=Problem.OUT_OF_RANGE)
+        if math.isinf(number):
+            raise KpiInputError(
+                f"value is too large to compute with; got {show(value)}", argument="value", problem=Problem.OUT_OF_RANGE
+            )
+        return number
+
+    def out_of_range(self, values: np.ndarray) -> np.ndarray:
+        """Which of ``values`` this KPI cannot take (infinity included; NaN, an empty cell, is not flagged)."""
+        with np.errstate(invalid="ignore"):
+            return (values < self.lowest) | (values > self.highest) | np.isinf(values)
+
+    def out_of_range_message(self, value: object) -> str:
+        """The rule a value outside :attr:`lowest` to :attr:`highest` breaks, with the percentage hint."""
+        if math.isfinite(self.highest):
+            rule, ends = f"must be from {show(self.lowest)} to {show(self.highest)}", (self.lowest, self.highest)
+        elif self.lowest == 0:
+            rule, ends = "must not be negative", ()
+        else:
+            rule, ends = f"must be at least {show(self.lowest)}", (self.lowest,)
+        if self.unit.style == "percent" and ends:
+            rule += f" ({' to '.join(self.unit.format(end) for end in ends)})"
+        text = f"value {rule} for {self.id}; got {show(value)}"
+        if self.unit.style == "percent" and 2 * self.highest <= value <= 100 * self.highest:  # type: ignore[operator]
+            text += f"; {show(value)} looks like a percentage: type {show(value)}% or {show(float(value) / 100)}"
+        return text
+
+    @property
+    def yearly_benchmark(self) -> bool:
+        """Whether the benchmark is meant for a whole year: the KPI takes a stock as input.
+
+        A rate built on customers at the start and end of a period (retention) or on a
+        previous period (growth) changes with the length of the period, and the
+        articles state none: their figures are read as yearly. Rates and averages of
+        flows (CSAT, conversion, order value) mean the same for a month and a year.
+        """
+        return any(how != "sum" for how in self.formula.period.values())
 
 
 @dataclass(frozen=True)
@@ -203,16 +282,22 @@ def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float |
     ``months`` holds each month's inputs in the order of :attr:`Kpi.inputs` (or
     ``None``). Only months whose inputs are complete and valid count. Each input adds
     up as its formula says: most are summed; a stock such as customers at the start
-    takes the first month's value, customers at the end the last month's. Returns
-    ``None`` when no month counts; raises :class:`KpiInputError` when the added-up
-    inputs break a rule.
+    takes the first month's value, customers at the end the last month's, and then
+    every month from the first counted to the last counted must count (a blank month
+    in between would drop its new customers from the sum). Returns ``None`` when no
+    month counts; raises :class:`KpiInputError` when a stock KPI has such a gap or
+    the added-up inputs break a rule.
 
     >>> crr = default_catalog().kpi("custom-dollhouses", "retention_rate")
     >>> round(year_to_date(crr, [(320, 50, 300), (330, 40, 320)]), 4)
     0.8
+    >>> year_to_date(crr, [(320, 50, 300), None, (330, 40, 320)])
+    Traceback (most recent call last):
+    ...
+    nichekpi.errors.KpiInputError: year to date needs months 1 to 3 all complete; month 2 is empty or breaks a rule
     """
-    usable = []
-    for values in months:
+    usable, counted = [], []
+    for index, values in enumerate(months):
         if values is None or any(v is None for v in values):
             continue
         try:
@@ -220,8 +305,15 @@ def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float |
         except KpiInputError:
             continue
         usable.append([float(v) for v in values])
+        counted.append(index)
     if not usable:
         return None
+    if kpi.yearly_benchmark and len(counted) != counted[-1] - counted[0] + 1:
+        missing = next(m for m in range(counted[0], counted[-1]) if m not in counted)
+        raise KpiInputError(
+            f"year to date needs months {counted[0] + 1} to {counted[-1] + 1} all complete; "
+            f"month {missing + 1} is empty or breaks a rule"
+        )
     totals = []
     for position, param in enumerate(kpi.formula.params):
         column = [month[position] for month in usable]
@@ -275,7 +367,10 @@ def parse_units(data: Mapping[str, Any]) -> dict[str, Unit]:
     for unit_id, spec in data.items():
         try:
             label, style, excel_format = str(spec["label"]), str(spec["style"]), str(spec["excel_format"])
-            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)))
+            bounds = {
+                key: _number(spec[key], f"unit {unit_id!r} {key}") for key in ("lowest", "highest") if key in spec
+            }
+            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)), **bounds)
         except KeyError as missing:
             raise CatalogError(f"unit {unit_id!r} has no {missing.args[0]!r}") from None
         if units[unit_id].style not in ("percent", "currency", "number"):
@@ -310,15 +405,26 @@ class _Reader:
 
     def ident(self, key: str, pattern: re.Pattern[str], rule: str) -> str:
         value = self.text(key)
+        if len(value) > MAX_ID_LENGTH:
+            raise CatalogError(
+                f"{self.where}: {key} {value[:20] + '...'!r} is {len(value)} characters long; the most is "
+                f"{MAX_ID_LENGTH} (it becomes part of file names and Excel names)"
+            )
         if not pattern.match(value):
             raise CatalogError(f"{self.where}: {key} {value!r} must be {rule}")
         return value
 
 
 def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CatalogError(f"{where}: must be a finite number; got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise CatalogError(f"{where}: must be a finite number; got {show(value)}")
+    return number
 
 
 def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
@@ -371,6 +477,16 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
     given = [(key, value) for key, value in thresholds.items() if value is not None]
     if not given:
         raise CatalogError(f"{tr.where}: give at least one threshold")
+    unit = units[unit_id]
+    lowest, highest = max(unit.lowest, formula.lowest), min(unit.highest, formula.highest)
+    if lowest > highest:
+        raise CatalogError(f"{where}: unit {unit_id} cannot hold the values of formula {formula_name}")
+    for key, value in given:
+        if not lowest <= value <= highest:
+            raise CatalogError(
+                f"{tr.where}: {key} is {show(value)}, which {kpi_id} can never reach "
+                f"(its values are from {show(lowest)} to {show(highest)})"
+            )
     sign = 1 if better == "higher" else -1
     for (low_key, low), (high_key, high) in zip(given, given[1:]):
         if not sign * low < sign * high:
@@ -408,6 +524,8 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
         inputs=tuple(inputs),
         example=example,
         note=r.text("note", ""),
+        lowest=lowest,
+        highest=highest,
     )
 
 
@@ -437,6 +555,16 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise CatalogError(f"{r.where}: KPI ids must be unique; repeated: {', '.join(duplicates)}")
+    named: dict[str, tuple[str, str]] = {}
+    for kpi in kpis:  # the workbook's in_<kpi>_<input> names and the inputs table's columns
+        for item in kpi.inputs:
+            name = f"{kpi.id}_{item.id}"
+            if name in named:
+                raise CatalogError(
+                    f"{r.where}: KPI {named[name][0]} input {named[name][1]} and KPI {kpi.id} input {item.id} "
+                    f"would share the name {name} in the workbook and the inputs table; rename one of them"
+                )
+            named[name] = (kpi.id, item.id)
     return Business(
         id=business_id,
         name=r.text("name"),
@@ -452,6 +580,10 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CatalogError(f"{origin}: not valid TOML: {error}") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise CatalogError(f"{origin}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # Python's own limit: an integer of more than 4300 digits
+        raise CatalogError(f"{origin}: not valid TOML: a number has too many digits") from None
 
 
 def _data_text(*parts: str) -> str:
@@ -466,9 +598,20 @@ def load_business_file(path: str | Path, units: Mapping[str, Unit] | None = None
     """Read a user's business-type file (TOML, same shape as the built-in ones)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)  # not /dev/zero or a huge file whole into memory
+        if len(data) > MAX_FILE_SIZE:
+            raise CatalogError(
+                f"{path}: larger than {MAX_FILE_SIZE // 1_000_000} MB; a business type file is a few kilobytes"
+            )
+        text = data.decode("utf-8-sig")  # Windows Notepad may start the file with a byte-order mark
     except OSError as error:
         raise CatalogError(f"{path}: cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise CatalogError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position {error.start}); "
+            "TOML files are UTF-8: save it again as UTF-8"
+        ) from None
     return parse_business(parse_toml(text, str(path)), units or builtin_units(), str(path))
 
 
@@ -520,6 +663,15 @@ def tier(value: float, kpi: str | Kpi, business: str | None = None, *, catalog: 
         The KPI id (``"csat"``), or a :class:`Kpi`.
     business : str
         The business type id (``"custom-dollhouses"``); not needed with a :class:`Kpi`.
+
+    Raises
+    ------
+    KpiInputError
+        If the value is not a finite number, or not one the KPI can take: a rate
+        outside 0 to 1 (80 for 80% gets a hint), NPS outside -100 to 100, a negative
+        amount, time or count (see :meth:`Kpi.check_value`).
+    UnknownNameError
+        If the business type or the KPI is not in the catalog.
 
     Examples
     --------

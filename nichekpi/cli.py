@@ -15,6 +15,8 @@ from nichekpi.errors import CatalogError, KpiError, KpiInputError, UnknownNameEr
 
 USAGE_ERROR = 2  #: unknown names, wrong number of arguments (as argparse does)
 INPUT_ERROR = 1  #: well-formed command, values a formula cannot use
+INTERNAL_ERROR = 70  #: a bug of ours (EX_SOFTWARE): reported on one line, asking for a report
+INTERRUPTED = 130  #: Ctrl+C, as shells report SIGINT
 
 
 class CommandError(Exception):
@@ -82,6 +84,22 @@ def _number_argument(text: str) -> object:
             return text
 
 
+def _out_folder(folder: Path) -> None:
+    """Refuse an ``--out`` that is not a folder before anything is written."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"--out {folder} is a file, not a folder; give a folder to write into")
+
+
+def _cannot_write(path: Path, error: OSError) -> CommandError:
+    reason = error.strerror or str(error)
+    return CommandError(f"cannot write {path}: {reason}", INPUT_ERROR)
+
+
+def _printable(text: str) -> str:
+    """Text read from a file with bytes that are not UTF-8 kept as they were, shown as \\xe9."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _catalog(args: argparse.Namespace) -> Catalog:
     try:
         return with_business_files(args.business_file) if args.business_file else default_catalog()
@@ -114,11 +132,24 @@ def cmd_score(args: argparse.Namespace) -> None:
         value = kpi.compute(*(_number_argument(text) for text in args.inputs))
     except KpiInputError as error:
         raise CommandError(str(error), INPUT_ERROR) from None
-    tier = kpi.tier(value)
+    try:
+        tier = kpi.tier(value)
+    except KpiInputError as error:  # valid inputs, impossible result: a mean rating of 100 on a score out of 10
+        raise CommandError(
+            f"these inputs give {kpi.id} {_shown(value)}, which it cannot be: {error}", INPUT_ERROR
+        ) from None
     if args.json:
         print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
     else:
         print(f"{kpi.name}: {kpi.unit.format(value)} ({tier})")
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` already holds exactly ``text``."""
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def cmd_addin_lite(args: argparse.Namespace) -> None:
@@ -126,13 +157,21 @@ def cmd_addin_lite(args: argparse.Namespace) -> None:
     from nichekpi.addin import lite_bundle
 
     files = lite_bundle()
+    _out_folder(args.out)
     targets = {name: args.out / name for name in files}
-    existing = [str(path) for path in targets.values() if path.exists()]
+    stale = {name: path for name, path in targets.items() if not _holds(path, files[name])}
+    existing = [str(path) for path in stale.values() if path.exists()]
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for name, path in targets.items():
-        write_text(path, files[name])
-        print(f"wrote {path}")
+        if name in stale:
+            try:
+                write_text(path, files[name])
+            except OSError as error:
+                raise _cannot_write(path, error) from None
+            print(f"wrote {path}")
+        else:
+            print(f"{path} is up to date")
     print(
         "In Excel: open xlwings Lite (Home tab), paste main.py into the editor and requirements.txt "
         "into its requirements.txt tab; then type =CSAT(120,150) in a cell."
@@ -143,12 +182,21 @@ def cmd_addin_classic(args: argparse.Namespace) -> None:
     from nichekpi.addin import CLASSIC_STEPS, apply_classic, default_config_path
 
     path = args.config or default_config_path()
-    change = apply_classic(path, args.interpreter, dry_run=args.dry_run)
+    if args.interpreter is not None and ('"' in args.interpreter or not args.interpreter.isprintable()):
+        raise CommandError(f"--interpreter must be a path without quotes or line breaks; got {args.interpreter!r}")
+    if path.is_dir():
+        raise CommandError(f"--config {path} is a folder; give the path of an xlwings.conf file")
+    try:
+        change = apply_classic(path, args.interpreter, dry_run=args.dry_run)
+    except OSError as error:
+        raise CommandError(
+            f"{path}: cannot update it: {error.strerror or error}; the file was not changed", INPUT_ERROR
+        ) from None
     verb = "would change" if args.dry_run else "changed"
     for line in change.changes:
-        print(f"{path}: {verb} {line}")
+        print(f"{path}: {verb} {_printable(line)}")
     for line in change.notes:
-        print(f"{path}: note: {line}")
+        print(f"{path}: note: {_printable(line)}")
     if not change.changes:
         print(f"{path}: nothing to change")
     print()
@@ -174,13 +222,17 @@ def cmd_templates(args: argparse.Namespace) -> None:
             f"--year must be a year from 1901 (Excel's dates start in 1900) to 9999, such as {dt.date.today().year}; "
             f"got {year}"
         )
+    _out_folder(args.out)
     targets = {b.id: args.out / f"{b.id}.xlsx" for b in businesses}
     existing = [str(path) for path in targets.values() if path.exists()]
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     for business in businesses:
         values = example_values(business) if args.example else None
-        save_atomically(build_workbook(business, year, values), targets[business.id])
+        try:
+            save_atomically(build_workbook(business, year, values), targets[business.id])
+        except OSError as error:
+            raise _cannot_write(targets[business.id], error) from None
         print(f"wrote {targets[business.id]}")
 
 
@@ -193,6 +245,7 @@ def _shown(value: object) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> None:
+    from nichekpi.exports import printable
     from nichekpi.refresh import apply, plan, transaction
 
     try:
@@ -201,11 +254,12 @@ def cmd_refresh(args: argparse.Namespace) -> None:
                 stack.enter_context(transaction(args.workbook))
             _refresh(args, plan, apply)
     except KpiError as error:
-        raise CommandError(f"{error} (the workbook was not changed)", INPUT_ERROR) from None
+        # A file's name or text may hold terminal escape sequences: shown escaped, on one line.
+        raise CommandError(printable(f"{error} (the workbook was not changed)"), INPUT_ERROR) from None
 
 
 def _refresh(args: argparse.Namespace, plan, apply) -> None:
-    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map
+    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map, printable
 
     result = plan(
         args.workbook,
@@ -220,9 +274,9 @@ def _refresh(args: argparse.Namespace, plan, apply) -> None:
         overwrite_formulas=args.overwrite_formulas,
     )
     for skipped in result.skipped:
-        print(f"nichekpi: warning: {skipped}", file=sys.stderr)
+        print(printable(f"nichekpi: warning: {skipped}"), file=sys.stderr)
     rows = [("MONTH", "INPUT", "OLD", "NEW", "FROM")]
-    rows += [(c.month, c.name, _shown(c.old), _shown(c.new), c.source) for c in result.changes]
+    rows += [(c.month, c.name, printable(_shown(c.old)), _shown(c.new), printable(c.source)) for c in result.changes]
     if result.changes:
         print(_table(rows))
     print(f"{len(result.changes)} values to write, {result.unchanged} already there")
@@ -235,7 +289,7 @@ def _refresh(args: argparse.Namespace, plan, apply) -> None:
         return
     backup = apply(result)
     if backup:
-        print(f"wrote {args.workbook} (the previous version is {backup})")
+        print(printable(f"wrote {args.workbook} (the previous version is {backup})"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,9 +390,10 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         args.handler(args)
+        sys.stdout.flush()  # a full disk under the output is reported here, not at exit
     except UnknownNameError as error:
         print(f"nichekpi: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -347,7 +402,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status
     except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as error:  # the system refused (output to a full disk): not a bug to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        where = f"{error.filename}: " if error.filename else "cannot write the output: "
+        print(f"nichekpi: {where}{error.strerror or error}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last resort: every known case has its own message above
+        print(f"nichekpi: internal error: {_one_line(error)}; please report it", file=sys.stderr)
+        return INTERNAL_ERROR
     return 0
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 if __name__ == "__main__":

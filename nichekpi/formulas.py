@@ -19,8 +19,10 @@ description is the help of that argument.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
+from numbers import Real
 
 import numpy as np
 
@@ -54,7 +56,13 @@ __all__ = [
 ]
 
 
-@formula("satisfied / responses", excel="CSAT", whole=("satisfied", "responses"), rules=("satisfied <= responses",))
+@formula(
+    "satisfied / responses",
+    excel="CSAT",
+    whole=("satisfied", "responses"),
+    rules=("satisfied <= responses",),
+    highest=1,
+)
 def csat(satisfied: float, responses: float) -> float:
     """Customer satisfaction score: the share of survey respondents who were satisfied (a fraction, format as %).
 
@@ -95,6 +103,7 @@ def csat(satisfied: float, responses: float) -> float:
     "(promoters - detractors) / (promoters + passives + detractors) * 100",
     excel="NPS",
     lowest=-100,
+    highest=100,
 )
 def nps(promoters: float, passives: float, detractors: float) -> float:
     """Net promoter score in points (-100 to 100): promoters minus detractors, per 100 respondents.
@@ -144,6 +153,7 @@ def nps(promoters: float, passives: float, detractors: float) -> float:
         ),
     ),
     period={"customers_end": "last", "customers_start": "first"},
+    highest=1,
 )
 def retention_rate(customers_end: float, new_customers: float, customers_start: float) -> float:
     """Customer retention rate (CRR): the share of the period's starting customers still there at its end (a fraction).
@@ -186,6 +196,7 @@ def retention_rate(customers_end: float, new_customers: float, customers_start: 
     excel="REPEAT_RATE",
     whole=("repeat_customers", "customers"),
     rules=("repeat_customers <= customers",),
+    highest=1,
 )
 def repeat_rate(repeat_customers: float, customers: float) -> float:
     """Repeat (returning) customer rate: the share of customers who ordered again (a fraction).
@@ -322,7 +333,9 @@ def customer_acquisition_cost(sales_marketing_cost: float, new_customers: float)
     """
 
 
-@formula("converted / total", excel="CONVERSION_RATE", whole=("converted", "total"), rules=("converted <= total",))
+@formula(
+    "converted / total", excel="CONVERSION_RATE", whole=("converted", "total"), rules=("converted <= total",), highest=1
+)
 def conversion_rate(converted: float, total: float) -> float:
     """Conversion rate: the share of visitors, leads or requests that converted (a fraction).
 
@@ -361,6 +374,7 @@ def conversion_rate(converted: float, total: float) -> float:
     excel="COMPLETION_RATE",
     whole=("completed", "scheduled"),
     rules=("completed <= scheduled",),
+    highest=1,
 )
 def completion_rate(completed: float, scheduled: float) -> float:
     """Completion rate: the share of scheduled sessions or jobs that were completed (a fraction).
@@ -396,7 +410,11 @@ def completion_rate(completed: float, scheduled: float) -> float:
 
 
 @formula(
-    "on_time / deliveries", excel="ON_TIME_RATE", whole=("on_time", "deliveries"), rules=("on_time <= deliveries",)
+    "on_time / deliveries",
+    excel="ON_TIME_RATE",
+    whole=("on_time", "deliveries"),
+    rules=("on_time <= deliveries",),
+    highest=1,
 )
 def on_time_rate(on_time: float, deliveries: float) -> float:
     """On-time delivery rate: the share of deliveries that arrived on time (a fraction).
@@ -436,6 +454,7 @@ def on_time_rate(on_time: float, deliveries: float) -> float:
     excel="REVISION_RATE",
     whole=("revised_projects", "projects"),
     rules=("revised_projects <= projects",),
+    highest=1,
 )
 def revision_rate(revised_projects: float, projects: float) -> float:
     """Revision rate: the share of projects whose design had to be revised (a fraction, lower is better).
@@ -470,7 +489,9 @@ def revision_rate(revised_projects: float, projects: float) -> float:
     """
 
 
-@formula("placed / coached", excel="PLACEMENT_RATE", whole=("placed", "coached"), rules=("placed <= coached",))
+@formula(
+    "placed / coached", excel="PLACEMENT_RATE", whole=("placed", "coached"), rules=("placed <= coached",), highest=1
+)
 def placement_rate(placed: float, coached: float) -> float:
     """Placement rate: the share of coached clients who found a job (a fraction).
 
@@ -612,6 +633,7 @@ def growth_rate(current: float, previous: float) -> float:
     "(material_used - material_waste) / material_used",
     excel="MATERIAL_EFFICIENCY",
     rules=(("material_waste <= material_used", "the waste is part of the material used"),),
+    highest=1,
 )
 def material_efficiency(material_used: float, material_waste: float) -> float:
     """Material usage efficiency: the share of material used that ended up in products (a fraction).
@@ -772,6 +794,7 @@ FORMULAS: dict[str, Formula] = {
 PROMOTERS_FROM = 9  #: on the 0-10 "would you recommend us?" scale, 9 and 10 are promoters
 DETRACTORS_UP_TO = 6  #: 0 to 6 are detractors; 7 and 8 are passives
 SATISFIED_FROM = {5: 4, 10: 8}  #: the lowest satisfied rating on a 1-5 and on a 1-10 scale
+MAX_SCALE = 1000  #: the longest rating scale csat_from_ratings accepts (1-1000; 1-5 and 1-10 are usual)
 
 
 def _flatten(values: object) -> list[object]:
@@ -780,26 +803,73 @@ def _flatten(values: object) -> list[object]:
     return [values]
 
 
+_PLAIN_ANSWERS = frozenset({int, float, type(None), np.float64, np.int64})
+
+
+def _plain_numbers(values: object) -> np.ndarray | None:
+    """The answers as floats (NaN for a blank ``None``) when all are plain numbers or ``None``; else ``None``.
+
+    This is the common case, a range of numbers and empty cells, done in one numpy
+    conversion; a ``NaN`` (which is not a blank), ``TRUE``, text or anything else
+    returns ``None`` and leaves it to :func:`_checked_numbers` to name the answer.
+    """
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind not in "iuf":
+            return None
+        numbers = values.astype(float).ravel()
+        return None if np.isnan(numbers).any() else numbers
+    if not isinstance(values, (list, tuple)):
+        return None
+    flat = values
+    kinds = set(map(type, flat))
+    if kinds and kinds <= {list, tuple}:  # a range: a list of rows
+        flat = list(itertools.chain.from_iterable(values))
+        kinds = set(map(type, flat))
+    if not kinds <= _PLAIN_ANSWERS:
+        return None
+    try:
+        numbers = np.array(flat, dtype=float)
+    except OverflowError:  # an integer beyond any float
+        return None
+    nans = np.count_nonzero(np.isnan(numbers))
+    if nans and nans != (flat.count(None) if type(None) in kinds else 0):  # a NaN that was not an empty cell
+        return None
+    return numbers
+
+
+def _checked_numbers(values: object, name: str, low: int, high: int) -> np.ndarray:
+    """The answers one by one, raising :class:`KpiInputError` at the first that is not a number from the scale."""
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        values = list(values) if isinstance(values, Iterable) and not isinstance(values, str) else [values]
+    flat = _flatten(values)
+    blank = [value is None or (isinstance(value, str) and not value.strip()) for value in flat]
+    for position, (value, empty) in enumerate(zip(flat, blank), start=1):
+        if not empty and (isinstance(value, (str, bool, np.bool_)) or not isinstance(value, Real)):
+            raise KpiInputError(
+                f"{name} must be numbers from {low} to {high}; answer {position} is {show(value)}",
+                argument=name,
+                problem=Problem.NOT_A_NUMBER,
+            )
+    for position, (value, empty) in enumerate(zip(flat, blank), start=1):
+        if not empty and not (low <= value <= high and float(value).is_integer()):  # NaN fails low <= value
+            raise KpiInputError(
+                f"{name} must be whole numbers from {low} to {high}; answer {position} is {show(value)}",
+                argument=name,
+                problem=Problem.OUT_OF_RANGE,
+            )
+    return np.array([math.nan if empty else float(value) for value, empty in zip(flat, blank)], dtype=float)
+
+
 def _answers(values: Iterable[object], name: str, low: int, high: int) -> np.ndarray:
     """Survey answers as a flat float array of whole numbers from ``low`` to ``high``, blanks dropped.
 
-    Blanks are ``None`` (an empty cell) or empty text. The common case, a range of
-    numbers and empty cells, takes one numpy conversion; only input holding text
-    goes through the slow path that finds the offending answer.
+    Blanks are ``None`` (an empty cell) or empty text. An answer that is text (even
+    ``"10"``), ``TRUE``/``FALSE`` or NaN is an error naming its position (counted
+    along the rows of a range), never a number or a blank.
     """
-    try:
-        numbers = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError):
-        flat = _flatten(values)
-        for position, value in enumerate(flat, start=1):
-            blank = value is None or (isinstance(value, str) and not value.strip())
-            if not blank and (isinstance(value, (str, bool)) or not isinstance(value, (int, float, np.number))):
-                raise KpiInputError(
-                    f"{name} must be numbers from {low} to {high}; answer {position} is {show(value)}",
-                    argument=name,
-                    problem=Problem.NOT_A_NUMBER,
-                ) from None
-        numbers = np.array([np.nan if isinstance(v, str) or v is None else v for v in flat], dtype=float)
+    numbers = _plain_numbers(values)
+    if numbers is None:
+        numbers = _checked_numbers(values, name, low, high)
     given = ~np.isnan(numbers)
     answers = numbers[given]
     bad = (answers < low) | (answers > high) | (np.floor(answers) != answers)
@@ -862,7 +932,7 @@ def csat_from_ratings(
     ratings : sequence of int
         Ratings from 1 to ``scale_max``; nested lists are flattened and blanks skipped.
     scale_max : int, default 5
-        The top of the rating scale (5 for 1-5, 10 for 1-10).
+        The top of the rating scale (5 for 1-5, 10 for 1-10; at most 1000).
     satisfied_from : int, default 4
         The lowest rating that counts as satisfied.
 
@@ -889,8 +959,10 @@ def csat_from_ratings(
     0.6
     """
     for name, value in (("scale_max", scale_max), ("satisfied_from", satisfied_from)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise KpiInputError(f"{name} must be a whole number; got {show(value)}", argument=name)
+        if not -MAX_SCALE <= value <= MAX_SCALE:  # NaN, infinity, or a whole number too large for a float
+            raise KpiInputError(f"{name} must be a whole number up to {MAX_SCALE}; got {show(value)}", argument=name)
         if not float(value).is_integer():
             raise KpiInputError(f"{name} must be a whole number; got {show(value)}", argument=name)
     if scale_max < 2:

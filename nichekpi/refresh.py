@@ -4,12 +4,17 @@ The workbook says what it needs through its names: ``business_type`` (which cata
 entry it was built from), ``months`` (its twelve month headers) and
 ``in_<kpi>_<input>`` (each input's twelve cells). Values come from a table of monthly
 inputs, an order export and survey answers (see :mod:`nichekpi.exports`); a value
-typed in the inputs table wins over one computed from an export. The workbook is then
+typed in the inputs table wins over one computed from an export. Every KPI's rules are
+checked on the merged values of each month (more satisfied customers from the inputs
+table than responses from the survey is refused, naming both files), and again on the
+values to be written together with those already in the workbook for the same KPI and
+month. The workbook is then
 edited as a package (:mod:`nichekpi.package`), through a temporary file, with the
 previous version kept as a backup.
 
 A refresh is a transaction: :func:`transaction` holds an exclusive lock of refresh's
-own (``.NAME.nichekpi-lock`` beside the real file, with ``flock``) from reading the
+own (on ``.NAME.nichekpi-lock`` beside the real file, with ``flock``; the file is removed
+when the refresh ends) from reading the
 workbook to replacing it, so a second refresh waits for the first, then reads what the
 first wrote. A workbook that is a symbolic link is followed: the real file is replaced
 and the link stays. Temporary files are flushed to disk before the atomic replace; a
@@ -120,9 +125,14 @@ def plan(
     if not workbook.is_file():
         raise RefreshError(f"{workbook}: no such file")
     with Package(workbook) as package:
-        business_id = package.names.get("business_type", "").strip().strip('"')
-        if not business_id:
+        if "business_type" not in package.names:
             raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
+        business_id = _business_id(package)
+        if not business_id:
+            where = package.names["business_type"]
+            raise RefreshError(
+                f"{workbook}: the business_type name ({where}) gives no business type; is it a nichekpi template?"
+            )
         business = (catalog or default_catalog()).business(business_id)
         column_of_month = _months(package)
         cells: dict[str, tuple[str, list[str]]] = {}
@@ -145,6 +155,7 @@ def plan(
             _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
         if inputs:
             found.update(_from_table(business, inputs))
+        _check_rules(business, found)
 
         result = Plan(workbook, business)
         outside = set()
@@ -173,6 +184,12 @@ def plan(
                 result.unchanged += 1
                 continue
             result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
+        _check_with_workbook(
+            business,
+            result.changes,
+            found,
+            lambda name, month: package.values(cells[name][0], [cells[name][1][column_of_month[month]]]).popitem()[1],
+        )
     given = {name for name, _ in found}
     result.unfilled = [k.id for k in business.kpis if not any(f"in_{k.id}_{i.id}" in given for i in k.inputs)]
     result.outside = sorted(outside)
@@ -273,7 +290,7 @@ def apply(result: Plan, *, wait: float = LOCK_WAIT) -> Path | None:
                 "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (error.strerror or str(error))
             )
             raise RefreshError(f"{result.workbook}: could not write it: {reason}") from None
-    return backup
+    return backup if result.workbook.is_symlink() else _backup_of(result.workbook)
 
 
 def _backup_of(real: Path) -> Path:
@@ -311,6 +328,15 @@ def _number(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e15 else repr(value)
 
 
+def _business_id(package: Package) -> str:
+    """The business type the workbook was made for: the cell ``business_type`` names, or its quoted text."""
+    text = package.names["business_type"].strip()
+    if "!" in text:
+        sheet, cells = cells_of_range(text)
+        text = str(package.values(sheet, cells[:1])[cells[0]] or "")
+    return text.strip().strip('"')
+
+
 def _name(package: Package, name: str) -> str:
     try:
         return package.names[name]
@@ -324,6 +350,50 @@ def _range(package: Package, name: str) -> tuple[str, list[str]]:
         return cells_of_range(text)
     except PackageError:
         raise RefreshError(f"{package.path}: the name {name} refers to {text!r}, not to a row of cells") from None
+
+
+def _check_rules(business: Business, found: Mapping[tuple[str, str], tuple[float, Path]]) -> None:
+    """Every KPI's rules on the merged inputs of each month, whichever files they came from."""
+    for month in sorted({month for _, month in found}):
+        for kpi in business.kpis:
+            given = [found.get((f"in_{kpi.id}_{i.id}", month)) for i in kpi.inputs]
+            if all(g is not None for g in given):
+                try:
+                    kpi.compute(*(value for value, _ in given))
+                except KpiInputError as error:
+                    origins = ", ".join(
+                        f"{kpi.id}_{i.id} from {source.name}" for i, (_, source) in zip(kpi.inputs, given)
+                    )
+                    raise ExportError(f"{month}, {kpi.name}: {error} ({origins})") from None
+
+
+def _check_with_workbook(business: Business, changes: list[Change], found, current) -> None:
+    """The values to write and those already in the workbook, per KPI and month, must obey the KPI's rules.
+
+    ``current(name, month)`` is the workbook's value of an input; a KPI whose inputs are
+    not all numbers after the refresh (an empty or text cell) is not checked.
+    """
+    new = {(c.name, c.month): c for c in changes}
+    for kpi in business.kpis:
+        names = [f"in_{kpi.id}_{i.id}" for i in kpi.inputs]
+        for month in sorted({c.month for c in changes if c.name in names}):
+            values, origins = [], []
+            for name in names:
+                if (name, month) in new:
+                    values.append(new[(name, month)].new)
+                    origins.append(f"{name[3:]} from {new[(name, month)].source}")
+                elif (name, month) in found:
+                    values.append(found[(name, month)][0])
+                    origins.append(f"{name[3:]} from {found[(name, month)][1].name}")
+                else:
+                    values.append(current(name, month))
+                    origins.append(f"{name[3:]} already in the workbook")
+            if not all(isinstance(v, float) for v in values):
+                continue
+            try:
+                kpi.compute(*values)
+            except KpiInputError as error:
+                raise RefreshError(f"{month}, {kpi.name}: {error} ({', '.join(origins)})") from None
 
 
 def _from_export(found, business: Business, kind: str, monthly: Monthly, source: Path) -> None:

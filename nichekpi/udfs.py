@@ -14,9 +14,10 @@ that shape and spills.
 What Excel shows for an element that cannot be computed depends on the runtime:
 
 * xlwings Lite and xlwings Server (Office.js) carry an error value per element:
-  ``#DIV/0!`` for a zero denominator, ``#NUM!`` for a negative or fractional count
-  or a part larger than its whole, ``#VALUE!`` for text. xlwings turns these
-  strings into real Excel errors.
+  ``#DIV/0!`` for a zero denominator, ``#NUM!`` for a negative or fractional count,
+  a part larger than its whole, a number too large to compute with, or a
+  ``KPI_TIER`` value the KPI cannot take (a CSAT of 80), ``#VALUE!`` for text or
+  TRUE/FALSE. xlwings turns these strings into real Excel errors.
 * The classic Windows add-in (COM) has no per-element error values: xlwings passes
   strings through as text and turns NaN into an empty cell. There the whole call
   answers with one cell holding the error and the formula library's message, such
@@ -44,12 +45,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from xlwings import XlwingsError, arg, func
 
-from nichekpi import formulas
+from nichekpi import _xlwings_speed, formulas
 from nichekpi._formula import Formula, show
 from nichekpi._problem import Problem
 from nichekpi.catalog import TIER_KEYS, TIERS, default_catalog, tier_indices
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.formulas import FORMULAS
+
+_xlwings_speed.install()
 
 ERROR_VALUES = {
     Problem.NOT_A_NUMBER: "#VALUE!",
@@ -102,6 +105,14 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _float(value: object) -> float:
+    """A number as a float; an integer too large for one is infinite (and so out of range)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf  # type: ignore[operator]
+
+
 def _is_blank(value: object) -> bool:
     return value is None or value == ""
 
@@ -132,11 +143,13 @@ def to_grid(value: object) -> Grid:
             return Grid(np.array(rows, dtype=float).reshape(len(rows), -1), None, rows, single)
         except ValueError:
             raise CallError("a range must be a rectangle of cells") from None
+        except OverflowError:  # an integer beyond any float: the slow path marks it infinite
+            pass
     flat = list(itertools.chain.from_iterable(rows))
     if not flat or len(flat) % len(rows) or any(len(row) != len(flat) // len(rows) for row in rows):
         raise CallError("a range must be a rectangle of cells")
     text = np.array([not _is_number(v) and not _is_blank(v) for v in flat]).reshape(len(rows), -1)
-    numbers_only = [float(v) if _is_number(v) else math.nan for v in flat]
+    numbers_only = [_float(v) if _is_number(v) else math.nan for v in flat]
     return Grid(np.array(numbers_only, dtype=float).reshape(len(rows), -1), text, rows, single)
 
 
@@ -163,7 +176,10 @@ def to_excel(values: np.ndarray, problems: np.ndarray, single: bool, explain: Ca
     if per_element_errors() or not (problems > Problem.EMPTY).any():
         if single:
             problem = Problem(int(problems[0, 0]))
-            return float(values[0, 0]) if problem == Problem.OK else ERROR_VALUES.get(problem)
+            if problem != Problem.OK:
+                return ERROR_VALUES.get(problem)
+            value = values[0, 0]  # a number, or a tier's name
+            return float(value) if isinstance(value, np.floating) else value
         if not problems.any():
             return values.tolist()
         out = values.astype(object)
@@ -312,10 +328,19 @@ def KPI_TIER(value, kpi, business):  # noqa: N802 - Excel's name
     found = default_catalog().kpi(_text(business, "business"), _text(kpi, "kpi"))
     grid = to_grid(value)
     problems = np.where(np.isnan(grid.values), Problem.EMPTY, Problem.OK).astype(np.int8)
+    problems[found.out_of_range(grid.values)] = Problem.OUT_OF_RANGE
     if grid.text is not None:
         problems[grid.text] = Problem.NOT_A_NUMBER
     names = np.array(TIERS, dtype=object)[tier_indices(grid.values, found.better, found.thresholds)]
-    return to_excel(names, problems, grid.single, lambda r, c: f"value must be a number; got {show(grid.cells[r][c])}")
+
+    def explain(row: int, column: int) -> str:
+        cell = grid.cells[row][column]
+        if not _is_number(cell):
+            return f"value must be a number; got {show(cell)}"
+        where = "" if grid.values.shape == (1, 1) else f" (row {row + 1}, column {column + 1})"
+        return f"{found.out_of_range_message(cell)}{where}"
+
+    return to_excel(names, problems, grid.single, explain)
 
 
 @func

@@ -2,47 +2,66 @@
 
 Everything about a KPI comes from the catalog: its inputs, formula (as a native
 spreadsheet formula, from the formula's expression), unit, direction, thresholds
-and sources. This module only lays them out. The workbook needs no add-in: it uses
-only functions that Excel, LibreOffice and Google Sheets all know (:data:`FUNCTIONS`).
+and sources; every word the workbook shows comes from ``data/words.en.toml``. This
+module only lays them out. The workbook needs no add-in: it uses only functions that
+Excel, LibreOffice and Google Sheets all know (:data:`FUNCTIONS`), and no formula
+relies on a range being evaluated as an array (hidden helper rows on the KPIs sheet
+do the month-by-month work), so Gnumeric computes the same numbers.
 
 Sheets: *Start here* (how to use it), *Inputs* (the only cells to type in),
 *KPIs* (values, tiers and year to date), *Benchmarks* (editable thresholds that
-drive the tiers and the colours), *Dashboard* (latest month and charts), and a
-hidden *Chart data* sheet for the threshold lines.
+drive the tiers, the colours and the chart lines), *Dashboard* (a month's scorecard
+and charts, one landscape page), and a hidden *Chart data* sheet for the charts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.pagebreak import Break
 
 from nichekpi._files import replacing
+from nichekpi._ooxml import tidy_file
 from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi
 
-FUNCTIONS = frozenset({"IF", "AND", "OR", "COUNT", "INT", "ISNUMBER", "SUMPRODUCT", "MAX", "MIN", "INDEX", "COLUMN"})
+FUNCTIONS = frozenset(
+    {"IF", "AND", "OR", "COUNT", "COUNTA", "INT", "ISNUMBER", "SUM", "MAX", "MIN", "INDEX", "MATCH", "NA", "ROUND"}
+)
 """The only spreadsheet functions the templates use: known to Excel, LibreOffice and Google Sheets."""
 
+WORDS = tomllib.loads(resources.files("nichekpi").joinpath("data", "words.en.toml").read_text(encoding="utf-8"))
+"""Every word the workbooks show, by key (``data/words.en.toml``)."""
+
 MONTHS = 12
-_CHART_ROWS = 17  # rows of the Dashboard from one chart's top to the next one's (charts are 7 cm tall)
 FIRST_MONTH_COLUMN = 4  # D on the Inputs sheet
 KPI_FIRST_MONTH_COLUMN = 3  # C on the KPIs sheet
-CHECK_INPUTS = "check inputs"  #: what a month shows when its inputs break a rule
-NOT_AVAILABLE = "n/a"  #: what year to date shows when the added-up inputs break a rule
+YTD_COLUMN = KPI_FIRST_MONTH_COLUMN + MONTHS  # O on the KPIs sheet
+COVERS_COLUMN = YTD_COLUMN + 1  # P on the KPIs sheet: which months year to date covers
+CHECK_INPUTS = WORDS["cell"]["check_inputs"]  #: what a month or year to date shows when its inputs break a rule
+NOT_SCORED = WORDS["cell"]["not_scored"]  #: the tier of a value whose benchmark is meant for a whole year
+CHECK_BENCHMARKS = WORDS["cell"]["check_benchmarks"]  #: the tier while the thresholds are out of order
+LATEST = WORDS["cell"]["latest"]  #: the Dashboard's month choice that follows the data
+MONTH_CHOICE = "H2"  #: the Dashboard cell where the planner chooses the month shown
+BENCH_CHECK_COLUMN = 11  # K on Benchmarks: empty, or the warning that the thresholds are out of order
+BUSINESS_TYPE_CELL = "'Chart data'!$A$1"  #: the cell the name business_type points at
 
 # Tier colours: the same meaning on every sheet. (fill, font)
 TIER_COLOURS = {
@@ -51,6 +70,8 @@ TIER_COLOURS = {
     "Above average": ("C6E0B4", "375623"),
     "Exceptional": ("9BC2E6", "1F3864"),
 }
+_NEUTRAL_COLOUR = "A6A6A6"  # bars of a value that is not scored
+_LINE_COLOURS = {"typical": "BF8F00", "above_average": "548235", "exceptional": "203864"}
 
 _TITLE = Font(size=16, bold=True, color="1F3864")
 _SUBTITLE = Font(size=11, italic=True, color="595959")
@@ -59,11 +80,22 @@ _HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
 _SECTION_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 _INPUT_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
 _COMPUTED_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+_WARNING_FILL = PatternFill("solid", start_color="FF0000", end_color="FF0000")
+_HELPER_FONT = Font(size=8, color="808080")
 _THIN = Side(style="thin", color="BFBFBF")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _MONTH_FORMAT = "mmm yyyy"
+
+# The Dashboard's grid, in Excel's metrics: Calibri 11 has a maximum digit width of
+# 7 pixels, so a column of width w (characters) is 7 * w pixels; rows are 20 pixels.
+_DASHBOARD_WIDTHS = (38, 11, 12, 17, 12, 12, 14, 12, 9)
+_PIXEL_EMU = 9525
+_ROW_PIXELS = 20
+_CHARTS_PER_ROW = 4
+_CHART_ROWS = 12  # rows of one chart (240 pixels)
+_CHART_GAP = 8  # pixels between charts
 
 
 @dataclass(frozen=True)
@@ -73,7 +105,24 @@ class Layout:
     input_rows: Mapping[tuple[str, str], int]  # (kpi, input) -> row on Inputs
     kpi_rows: Mapping[str, int]  # kpi -> value row on KPIs (its tier row is the next one)
     bench_rows: Mapping[str, int]  # kpi -> row on Benchmarks
-    latest_row: int  # helper row on KPIs: month number when the month has any KPI value
+    latest_row: int  # helper row on KPIs: the month's number when any KPI has something that month
+    helper_rows: Mapping[str, Mapping[str, int]]  # kpi -> helper name -> row on KPIs (hidden)
+    sum_rows: Mapping[tuple[str, str], int]  # (kpi, summed input) -> helper row on KPIs: the input if the month counts
+
+    @property
+    def short_row(self) -> int:
+        return self.latest_row + 1  # Jan ... Dec, as text
+
+    @property
+    def long_row(self) -> int:
+        return self.latest_row + 2  # January ... December, for the month choice
+
+    @property
+    def shown_cell(self) -> str:
+        return f"KPIs!$C${self.latest_row + 3}"  # the month number the Dashboard shows
+
+
+_HELPERS = ("counted", "last", "first", "seen", "upto")
 
 
 def _col(index: int) -> str:
@@ -94,7 +143,20 @@ def layout(business: Business) -> Layout:
             row += 1
     kpi_rows = {kpi.id: 3 + 2 * n for n, kpi in enumerate(business.kpis)}
     bench_rows = {kpi.id: 3 + n for n, kpi in enumerate(business.kpis)}
-    return Layout(input_rows, kpi_rows, bench_rows, 3 + 2 * len(business.kpis) + 1)
+    latest = 3 + 2 * len(business.kpis) + 1
+    row = latest + 4
+    helper_rows: dict[str, dict[str, int]] = {}
+    sum_rows: dict[tuple[str, str], int] = {}
+    for kpi in business.kpis:
+        helper_rows[kpi.id] = {}
+        for name in _HELPERS:
+            helper_rows[kpi.id][name] = row
+            row += 1
+        for item, param in zip(kpi.inputs, kpi.formula.params):
+            if kpi.formula.period[param] == "sum":
+                sum_rows[(kpi.id, item.id)] = row
+                row += 1
+    return Layout(input_rows, kpi_rows, bench_rows, latest, helper_rows, sum_rows)
 
 
 def _header(ws, row: int, values: Sequence[object]) -> None:
@@ -117,15 +179,33 @@ def _tier_rules(ws, cells: str, tier_cell: str) -> None:
         )
 
 
-def _kpi_formula(kpi: Kpi, refs: Sequence[str], invalid: str) -> str:
-    """The KPI from the cells ``refs``: empty until every input is there, ``invalid`` text on a broken rule."""
+def _kpi_formula(kpi: Kpi, refs: Sequence[str]) -> str:
+    """A month's KPI from the cells ``refs``.
+
+    Empty while no input is typed or some are missing; ``check inputs`` when an input
+    holds text (a paste skips data validation) or the inputs break a rule.
+    """
     formula = kpi.formula
-    checks = formula.spreadsheet_checks(refs)
+    cells = ",".join(refs)
+    checks = ",".join(formula.spreadsheet_checks(refs))
     value = formula.spreadsheet_formula(refs)
-    return f'=IF(COUNT({",".join(refs)})<{len(refs)},"",IF(AND({",".join(checks)}),{value},"{invalid}"))'
+    return (
+        f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{CHECK_INPUTS}",'
+        f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{CHECK_INPUTS}"))))'
+    )
 
 
-def _tier_formula(value: str, kpi: Kpi, bench_row: int) -> str:
+def _ytd_formula(kpi: Kpi, refs: Sequence[str], helpers: Mapping[str, int]) -> str:
+    """Year to date from the added-up inputs ``refs`` (the Inputs sheet's year-to-date cells)."""
+    count, last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("counted", "last", "first"))
+    checks = ",".join(kpi.formula.spreadsheet_checks(refs))
+    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{CHECK_INPUTS}")'
+    if kpi.yearly_benchmark:  # stocks: a month missing in between would drop its flows from the sums
+        value = f'IF({last}-{first}+1>{count},"{CHECK_INPUTS}",{value})'
+    return f'=IF({count}=0,"",{value})'
+
+
+def _tier_expression(value: str, kpi: Kpi, bench_row: int) -> str:
     """The tier of the value cell, read from the editable direction and thresholds."""
     direction = f"Benchmarks!$C${bench_row}"
     reached = {}
@@ -134,100 +214,79 @@ def _tier_formula(value: str, kpi: Kpi, bench_row: int) -> str:
         skipped = "TRUE" if key == "typical" else "FALSE"  # a missing typical threshold: Typical
         reached[key] = f'IF(ISNUMBER({bench}),IF({direction}="lower",{value}<={bench},{value}>={bench}),{skipped})'
     below, typical, above, exceptional = TIERS
+    check = f"Benchmarks!${_col(BENCH_CHECK_COLUMN)}${bench_row}"
     return (
-        f'=IF(ISNUMBER({value}),IF({reached["exceptional"]},"{exceptional}",'
-        f'IF({reached["above_average"]},"{above}",IF({reached["typical"]},"{typical}","{below}"))),"")'
+        f'IF({check}<>"","{CHECK_BENCHMARKS}",IF({reached["exceptional"]},"{exceptional}",'
+        f'IF({reached["above_average"]},"{above}",IF({reached["typical"]},"{typical}","{below}"))))'
     )
+
+
+def _tier_formula(value: str, kpi: Kpi, bench_row: int, *, months: str | None) -> str:
+    """A tier cell: scored, or ``not scored`` when the benchmark is meant for a whole year.
+
+    ``months`` is the cell holding how many months the value covers (``None``: one).
+    """
+    scored = _tier_expression(value, kpi, bench_row)
+    if kpi.yearly_benchmark:
+        scored = f'"{NOT_SCORED}"' if months is None else f'IF({months}<{MONTHS},"{NOT_SCORED}",{scored})'
+    return f'=IF(ISNUMBER({value}),{scored},"")'
 
 
 # -- sheets ---------------------------------------------------------------------------
 
+_START_WIDTH = 110  # characters in column B of Start here
+_HELP_WIDTH = 44  # the help column of Inputs
+_SOURCE_WIDTH = 80  # the article sentences on Benchmarks
+
 
 def _start_here(ws, business: Business, year: int) -> None:
+    words = WORDS["start"]
     source = business.source
-    ws["A1"] = f"{business.name}: KPI workbook {year}"
+    ws["A1"] = WORDS["titles"]["start"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = "Made by nichekpi. Works in Excel, LibreOffice and Google Sheets, without any add-in."
+    ws["A2"] = WORDS["titles"]["made_by"]
     ws["A2"].font = _SUBTITLE
-    published = source.published.strftime("%d %B %Y") if source.published else "no date"
+    published = source.published.strftime("%d %B %Y") if source.published else words["no_date"]
     origin = (
-        f"The benchmarks come from the article \u201c{source.title}\u201d ({source.language}, {published}), "
-        f"figures for the {source.market or 'US'} market; see the Benchmarks sheet for each sentence."
+        words["origin_article"].format(
+            title=source.title, language=source.language, published=published, market=source.market or "US"
+        )
         if source.title
-        else "The benchmarks are your own, from your business-type file; see the Benchmarks sheet."
+        else words["origin_own"]
     )
     lines = [
-        (
-            "What it is",
-            f"The {len(business.kpis)} key performance indicators of a {business.name.lower()} "
-            "business, month by month, each compared with industry benchmarks.",
-        ),
-        (
-            "How to fill it",
-            "Each month, type that month's numbers into the yellow cells of the Inputs sheet "
-            "(only those cells can be changed). Counts take whole numbers; nothing may be negative.",
-        ),
-        (
-            "",
-            "The KPIs sheet computes every KPI and its tier. A month with missing inputs stays empty; "
-            f"\u201c{CHECK_INPUTS}\u201d means an input breaks a rule (more satisfied customers than answers, say).",
-        ),
-        (
-            "",
-            "Year to date adds up the inputs of the months that are complete, then computes the KPI: "
-            "customers at the start of the first month, at the end of the last month, everything else summed.",
-        ),
-        ("The tiers", "Each KPI value is coloured by the tier it reaches:"),
+        (words["what"], words["what_text"].format(count=len(business.kpis), business=business.name.lower())),
+        (words["fill"], words["fill_text"]),
+        ("", words["kpis_text"]),
+        (words["ytd"], words["ytd_text"]),
+        (words["period"], words["period_text"]),
+        (words["tiers"], words["tiers_text"]),
     ]
     row = 4
     for label, text in lines:
         _paragraph(ws, row, label, text)
         row += 1
-    meanings = {
-        "Exceptional": "at or beyond the exceptional threshold",
-        "Above average": "at or beyond the above-average threshold",
-        "Typical": "at or beyond the typical threshold (or no typical threshold is given)",
-        "Below typical": "short of the typical threshold",
-    }
-    for name in reversed(TIERS):
-        fill, font = TIER_COLOURS[name]
-        cell = ws.cell(row=row, column=2, value=f"{name}: {meanings[name]}")
+    for name in (*reversed(TIERS), NOT_SCORED):
+        fill, font = TIER_COLOURS.get(name, (_NEUTRAL_COLOUR, "000000"))
+        cell = ws.cell(row=row, column=2, value=f"{name}: {WORDS['tiers'][name]}")
         cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
         cell.font = Font(color=font, bold=name == "Exceptional")
         row += 1
-    _paragraph(
-        ws,
-        row,
-        "",
-        "For a KPI where lower is better (times, costs, revisions), the comparisons turn "
-        "round: at or below the threshold.",
-    )
+    _paragraph(ws, row, "", words["lower_text"])
     row += 2
     more = [
-        ("Benchmarks", origin),
-        ("", "Thresholds and directions are editable on the Benchmarks sheet: the tiers and colours follow."),
-        (
-            "Your own formulas",
-            "Named ranges: in_<kpi>_<input> for each input row, kpi_<kpi> and tier_<kpi> for "
-            "each KPI's months, bench_<kpi>_typical / _above_average / _exceptional for the thresholds.",
-        ),
-        (
-            "Excel functions",
-            "With the free xlwings add-in (classic, Windows) or xlwings Lite (Windows, Mac, web), "
-            f'nichekpi adds functions such as =CSAT(B2,B3) and =KPI_TIER(C3,"{business.kpis[0].id}","{business.id}"): '
-            "run `nichekpi addin lite` or `nichekpi addin classic` and follow the steps it prints.",
-        ),
+        (words["benchmarks"], origin),
+        ("", words["edit_text"]),
+        (words["dashboard"], words["dashboard_text"]),
+        (words["names"], words["names_text"]),
+        (words["functions"], words["functions_text"].format(kpi=business.kpis[0].id, business=business.id)),
     ]
     for label, text in more:
         _paragraph(ws, row, label, text)
         row += 1
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = _START_WIDTH
-
-
-_START_WIDTH = 110  # characters in column B of Start here
-_HELP_WIDTH = 52  # the help column of Inputs
-_SOURCE_WIDTH = 90  # the article sentences on Benchmarks
+    ws.print_area = f"A1:B{row}"
 
 
 def _fit_height(ws, row: int, *texts: tuple[str | None, float], line: float = 15) -> None:
@@ -245,24 +304,27 @@ def _paragraph(ws, row: int, label: str, text: str) -> None:
     _fit_height(ws, row, (text, _START_WIDTH - 8))
 
 
+def _validation(kind: str, **options) -> DataValidation:
+    words = WORDS["validation"]
+    validation = DataValidation(**options)
+    validation.error, validation.errorTitle = words[kind], words[f"{kind}_title"]
+    validation.showErrorMessage = True
+    return validation
+
+
 def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
-    ws["A1"] = f"{business.name}: inputs {year}"
+    ws["A1"] = WORDS["titles"]["inputs"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = "Type each month's numbers in the yellow cells. Year to date adds up the months that are complete."
+    ws["A2"] = WORDS["titles"]["inputs_subtitle"]
     ws["A2"].font = _SUBTITLE
-    _header(ws, 3, ["Input", "Unit", "What to count", *([None] * MONTHS), "Year to date"])
+    _header(ws, 3, [*WORDS["headers"]["inputs"], *([None] * MONTHS), WORDS["headers"]["year_to_date"]])
     for month in range(MONTHS):
         cell = ws.cell(row=3, column=FIRST_MONTH_COLUMN + month, value=dt.date(year, month + 1, 1))
         cell.number_format = _MONTH_FORMAT
-    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
-    whole.error = "Type a whole number, 0 or more: this input counts something."
-    whole.errorTitle = "A count"
-    number = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
-    number.error = "Type a number, 0 or more."
-    number.errorTitle = "A number"
-    for validation in (whole, number):
-        validation.showErrorMessage = True
-        ws.add_data_validation(validation)
+    whole = _validation("whole", type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    number = _validation("number", type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    ws.add_data_validation(whole)
+    ws.add_data_validation(number)
     ytd_column = FIRST_MONTH_COLUMN + MONTHS
     for kpi in business.kpis:
         first = where.input_rows[(kpi.id, kpi.inputs[0].id)]
@@ -270,8 +332,9 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
         for column in range(1, ytd_column + 1):
             ws.cell(row=first - 1, column=column).fill = _SECTION_FILL
         section.font = Font(bold=True)
-        kpi_months = _months_range("KPIs", where.kpi_rows[kpi.id], KPI_FIRST_MONTH_COLUMN)
-        for position, item in enumerate(kpi.inputs):
+        helpers = where.helper_rows[kpi.id]
+        count = f"KPIs!${_col(YTD_COLUMN)}${helpers['counted']}"
+        for item, param in zip(kpi.inputs, kpi.formula.params):
             row = where.input_rows[(kpi.id, item.id)]
             ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1)
             ws.cell(row=row, column=2, value=item.unit)
@@ -284,8 +347,14 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
                 cell.number_format = "#,##0" if item.whole else "#,##0.##"
             cells = f"{_col(FIRST_MONTH_COLUMN)}{row}:{_col(ytd_column - 1)}{row}"
             (whole if item.whole else number).add(cells)
-            row_range = _months_range("Inputs", row, FIRST_MONTH_COLUMN)
-            ytd = ws.cell(row=row, column=ytd_column, value=_period_formula(kpi, position, row_range, kpi_months))
+            how = kpi.formula.period[param]
+            if how == "sum":
+                summed = where.sum_rows[(kpi.id, item.id)]
+                total = f"SUM(KPIs!${_col(KPI_FIRST_MONTH_COLUMN)}${summed}:${_col(YTD_COLUMN - 1)}${summed})"
+            else:
+                pick = f"KPIs!${_col(YTD_COLUMN)}${helpers[how]}"
+                total = f"INDEX({_months_range('Inputs', row, FIRST_MONTH_COLUMN)},1,{pick})"
+            ytd = ws.cell(row=row, column=ytd_column, value=f'=IF({count}=0,"",{total})')
             ytd.fill, ytd.border = _COMPUTED_FILL, _BOX
             ytd.number_format = "#,##0.##"
     ws.column_dimensions["A"].width = 30
@@ -296,96 +365,162 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
     ws.column_dimensions[_col(ytd_column)].width = 13
     ws.row_dimensions[3].height = 30
     ws.freeze_panes = ws.cell(row=4, column=FIRST_MONTH_COLUMN)
-
-
-def _period_formula(kpi: Kpi, position: int, row_range: str, kpi_months: str) -> str:
-    """An input added up over the months whose KPI value could be computed."""
-    counted = f"ISNUMBER({kpi_months})"
-    how = kpi.formula.period[kpi.formula.params[position]]
-    if how == "sum":
-        value = f"SUMPRODUCT({counted}*{row_range})"
-    else:
-        month = f"(COLUMN({kpi_months})-COLUMN(KPIs!${_col(KPI_FIRST_MONTH_COLUMN)}$1)+1)"
-        pick = f"SUMPRODUCT(MAX({counted}*{month}))"
-        if how == "first":
-            pick = f"SUMPRODUCT(MIN({counted}*{month}+(1-{counted})*{MONTHS + 1}))"
-        value = f"INDEX({row_range},1,{pick})"
-    return f'=IF(COUNT({kpi_months})=0,"",{value})'
+    ws.print_area = f"A1:{_col(ytd_column)}{max(where.input_rows.values())}"
+    ws.print_title_rows = "3:3"
+    ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)
 
 
 def _kpis(ws, business: Business, year: int, where: Layout) -> None:
-    ws["A1"] = f"{business.name}: KPIs {year}"
+    words = WORDS["cell"]
+    ws["A1"] = WORDS["titles"]["kpis"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    _header(ws, 2, ["KPI", "Unit", *([None] * MONTHS), "Year to date"])
+    _header(
+        ws,
+        2,
+        [*WORDS["headers"]["kpis"], *([None] * MONTHS), WORDS["headers"]["year_to_date"], WORDS["headers"]["covers"]],
+    )
     for month in range(MONTHS):
         cell = ws.cell(row=2, column=KPI_FIRST_MONTH_COLUMN + month)
         cell.value = f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3"
         cell.number_format = _MONTH_FORMAT
-    ytd_column = KPI_FIRST_MONTH_COLUMN + MONTHS
+    first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
+    short = f"${first_month}${where.short_row}:${last_month}${where.short_row}"
     for kpi in business.kpis:
         row = where.kpi_rows[kpi.id]
+        bench_row = where.bench_rows[kpi.id]
+        helpers = where.helper_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.name).font = Font(bold=True)
         ws.cell(row=row, column=2, value=kpi.unit.label)
-        ws.cell(row=row + 1, column=1, value="tier").alignment = Alignment(indent=2)
+        ws.cell(row=row + 1, column=1, value=WORDS["headers"]["tier"]).alignment = Alignment(indent=2)
         ws.cell(row=row + 1, column=1).font = Font(italic=True, color="595959")
+        count = f"${_col(YTD_COLUMN)}${helpers['counted']}"
         for month in range(MONTHS + 1):
             column = KPI_FIRST_MONTH_COLUMN + month
             input_column = _col(FIRST_MONTH_COLUMN + month)
             refs = [f"Inputs!{input_column}{where.input_rows[(kpi.id, i.id)]}" for i in kpi.inputs]
-            invalid = NOT_AVAILABLE if month == MONTHS else CHECK_INPUTS
-            value = ws.cell(row=row, column=column, value=_kpi_formula(kpi, refs, invalid))
+            if month == MONTHS:
+                formula = _ytd_formula(kpi, refs, helpers)
+            else:
+                formula = _kpi_formula(kpi, refs)
+            value = ws.cell(row=row, column=column, value=formula)
             value.number_format = kpi.unit.excel_format
             value.alignment = Alignment(horizontal="right")
-            tier = ws.cell(
-                row=row + 1, column=column, value=_tier_formula(f"{_col(column)}{row}", kpi, where.bench_rows[kpi.id])
-            )
+            months = count if month == MONTHS else None
+            tier_formula = _tier_formula(f"{_col(column)}{row}", kpi, bench_row, months=months)
+            tier = ws.cell(row=row + 1, column=column, value=tier_formula)
             tier.alignment = Alignment(horizontal="center")
             tier.font = Font(size=9)
             for cell in (value, tier):
                 cell.border = _BOX
             if month == MONTHS:
                 value.font = Font(bold=True)
-        first, last = _col(KPI_FIRST_MONTH_COLUMN), _col(ytd_column)
-        _tier_rules(ws, f"{first}{row}:{last}{row + 1}", f"{first}${row + 1}")
-    # Helper row: the month's number when any KPI has a value that month (for the Dashboard).
-    helper = where.latest_row
-    label = ws.cell(row=helper, column=1, value="month has data")
-    label.font = Font(size=8, color="808080")
-    last_kpi_row = max(where.kpi_rows.values()) + 1
-    for month in range(MONTHS):
-        column = _col(KPI_FIRST_MONTH_COLUMN + month)
-        cell = ws.cell(row=helper, column=KPI_FIRST_MONTH_COLUMN + month)
-        cell.value = f"=IF(COUNT({column}3:{column}{last_kpi_row})>0,{month + 1},0)"
-        cell.font = Font(size=8, color="808080")
-    latest = ws.cell(row=helper, column=KPI_FIRST_MONTH_COLUMN + MONTHS)
-    first, last = _col(KPI_FIRST_MONTH_COLUMN), _col(KPI_FIRST_MONTH_COLUMN + MONTHS - 1)
-    latest.value = f"=MAX({first}{helper}:{last}{helper})"
-    latest.font = Font(size=8, color="808080")
-    ws.row_dimensions[helper].hidden = True
+        _tier_rules(ws, f"{first_month}{row}:{_col(YTD_COLUMN)}{row + 1}", f"{first_month}${row + 1}")
+        last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("last", "first"))
+        if kpi.yearly_benchmark:
+            gap = f'": {words["needs_every_month"]}"'
+        else:
+            gap = f'" ({words["left_out"]})"'
+        covers = (
+            f'=IF({count}=0,"",INDEX({short},1,{first})&IF({last}>{first},"-"&INDEX({short},1,{last}),"")'
+            f'&", "&{count}&" "&IF({count}=1,"{words["month"]}","{words["months"]}")'
+            f'&IF({last}-{first}+1>{count},{gap},IF(ISNUMBER({_col(YTD_COLUMN)}{row}),"",": {words["broke_rule"]}")))'
+        )
+        cell = ws.cell(row=row, column=COVERS_COLUMN, value=covers)
+        cell.alignment = _WRAP
+        cell.font = Font(size=9, color="595959")
+        ws.merge_cells(start_row=row, start_column=COVERS_COLUMN, end_row=row + 1, end_column=COVERS_COLUMN)
+    _helpers(ws, business, where)
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 16
-    for month in range(MONTHS + 1):
-        ws.column_dimensions[_col(KPI_FIRST_MONTH_COLUMN + month)].width = 12
-    ws.column_dimensions[_col(ytd_column)].width = 13
+    for month in range(MONTHS):
+        ws.column_dimensions[_col(KPI_FIRST_MONTH_COLUMN + month)].width = 13  # "check benchmarks" in a tier cell
+    ws.column_dimensions[_col(YTD_COLUMN)].width = 13
+    ws.column_dimensions[_col(COVERS_COLUMN)].width = 30
     ws.freeze_panes = ws.cell(row=3, column=KPI_FIRST_MONTH_COLUMN)
+    ws.print_area = f"A1:{_col(COVERS_COLUMN)}{max(where.kpi_rows.values()) + 1}"
+    ws.print_title_rows = "1:2"
+    ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)
+
+
+def _two_pages_wide(ws) -> None:
+    """Print the twelve months over two pages' width, the first columns repeated, large enough to read."""
+    ws.page_setup.fitToWidth = 2
+
+
+def _helpers(ws, business: Business, where: Layout) -> None:
+    """Hidden rows below the KPIs: month by month, what year to date and the Dashboard need.
+
+    One cell per month, so that no formula needs a range evaluated as an array.
+    """
+    first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
+    words = WORDS["helpers"]
+    labels = {where.latest_row: words["latest"], where.short_row: words["short"], where.long_row: words["long"]}
+    labels[where.latest_row + 3] = words["shown"]
+    for month in range(MONTHS):
+        column = KPI_FIRST_MONTH_COLUMN + month
+        letter = _col(column)
+        seen = ",".join(f"{letter}{where.helper_rows[k.id]['seen']}" for k in business.kpis)
+        ws.cell(row=where.latest_row, column=column, value=f"=MAX({seen})")
+        ws.cell(row=where.short_row, column=column, value=WORDS["months"]["short"][month])
+        ws.cell(row=where.long_row, column=column, value=WORDS["months"]["long"][month])
+    latest = f"=MAX({first_month}{where.latest_row}:{last_month}{where.latest_row})"
+    ws.cell(row=where.latest_row, column=YTD_COLUMN, value=latest)
+    names = f"${first_month}${where.long_row}:${last_month}${where.long_row}"
+    choice = f"Dashboard!${MONTH_CHOICE[0]}${MONTH_CHOICE[1:]}"
+    ws.cell(
+        row=where.latest_row + 3,
+        column=KPI_FIRST_MONTH_COLUMN,
+        value=f"=IF(ISNUMBER(MATCH({choice},{names},0)),MATCH({choice},{names},0),latest_month)",
+    )
+    shown = where.shown_cell.replace("KPIs!", "")
+    for kpi in business.kpis:
+        row = where.kpi_rows[kpi.id]
+        helpers = where.helper_rows[kpi.id]
+        for name in _HELPERS:
+            labels[helpers[name]] = f"{kpi.id}: {words[name]}"
+        for month in range(MONTHS):
+            column = KPI_FIRST_MONTH_COLUMN + month
+            value = f"{_col(column)}${row}"
+            number = month + 1
+            formulas = {
+                "counted": f"=IF(ISNUMBER({value}),1,0)",
+                "last": f"=IF(ISNUMBER({value}),{number},0)",
+                "first": f"=IF(ISNUMBER({value}),{number},{MONTHS + 1})",
+                "seen": f'=IF({value}<>"",{number},0)',
+                "upto": f"=IF(AND({_col(column)}{helpers['seen']}>0,{number}<={shown}),{number},0)",
+            }
+            for name, formula in formulas.items():
+                ws.cell(row=helpers[name], column=column, value=formula)
+            for item in kpi.inputs:
+                if (kpi.id, item.id) in where.sum_rows:
+                    source = f"Inputs!{_col(FIRST_MONTH_COLUMN + month)}{where.input_rows[(kpi.id, item.id)]}"
+                    ws.cell(
+                        row=where.sum_rows[(kpi.id, item.id)],
+                        column=column,
+                        value=f"=IF({_col(column)}{helpers['counted']}=1,{source},0)",
+                    )
+        for name, total in (("counted", "SUM"), ("last", "MAX"), ("first", "MIN"), ("upto", "MAX")):
+            cells = f"{first_month}{helpers[name]}:{last_month}{helpers[name]}"
+            ws.cell(row=helpers[name], column=YTD_COLUMN, value=f"={total}({cells})")
+        for item in kpi.inputs:
+            if (kpi.id, item.id) in where.sum_rows:
+                labels[where.sum_rows[(kpi.id, item.id)]] = f"{kpi.id}: {item.id} {words['summed']}"
+    for row, label in labels.items():
+        ws.cell(row=row, column=1, value=label)
+        ws.row_dimensions[row].hidden = True
+        for cell in ws[row]:
+            cell.font = _HELPER_FONT
 
 
 def _benchmarks(ws, business: Business, where: Layout) -> None:
-    ws["A1"] = f"{business.name}: benchmarks"
+    ws["A1"] = WORDS["titles"]["benchmarks"].format(business=business.name)
     ws["A1"].font = _TITLE
-    _header(
-        ws, 2, ["KPI", "Name", "Better", "Typical", "Above average", "Exceptional", "Unit", "From the article", "Note"]
-    )
-    direction = DataValidation(type="list", formula1='"higher,lower"', allow_blank=False)
-    direction.error = "Choose higher or lower."
-    direction.errorTitle = "Which way is better"
-    direction.showErrorMessage = True
-    threshold = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="-1000000000", allow_blank=True)
-    threshold.error = "Type a number, or leave the cell empty to skip this tier."
-    threshold.errorTitle = "A threshold"
-    threshold.showErrorMessage = True
+    _header(ws, 2, WORDS["headers"]["benchmarks"])
+    direction = _validation("direction", type="list", formula1='"higher,lower"', allow_blank=False)
     ws.add_data_validation(direction)
-    ws.add_data_validation(threshold)
+    warning = WORDS["cell"]["thresholds_wrong"]
     for kpi in business.kpis:
         row = where.bench_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.id)
@@ -393,6 +528,13 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
         better = ws.cell(row=row, column=3, value=kpi.better)
         better.protection, better.fill, better.border = _UNLOCKED, _INPUT_FILL, _BOX
         direction.add(better.coordinate)
+        # A number, in order with the row's other thresholds (checked with the typed value in place).
+        sign = f'IF($C${row}="lower",-1,1)'
+        pairs = [f"OR(COUNT(${a}${row},${b}${row})<2,(${b}${row}-${a}${row})*{sign}>=0)" for a, b in ("DE", "EF", "DF")]
+        formula = f"AND(ISNUMBER(D{row}),{','.join(pairs)})"  # within Excel's 255 characters
+        threshold = _validation("threshold", type="custom", formula1=formula)
+        threshold.allow_blank = True
+        ws.add_data_validation(threshold)
         for key, column in zip(TIER_KEYS, (4, 5, 6)):
             cell = ws.cell(row=row, column=column, value=kpi.thresholds[key])
             cell.protection, cell.fill, cell.border = _UNLOCKED, _INPUT_FILL, _BOX
@@ -407,17 +549,72 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
         quoted = " ".join(f"\u201c{s}\u201d" for s in sentences)
         ws.cell(row=row, column=8, value=quoted).alignment = _WRAP
         ws.cell(row=row, column=9, value=kpi.note or None).alignment = _WRAP
+        period = WORDS["period"]["year" if kpi.yearly_benchmark else "any"]
+        ws.cell(row=row, column=10, value=period).alignment = _WRAP
+        check = ws.cell(row=row, column=BENCH_CHECK_COLUMN, value=f'=IF({_order_ok(row)},"","{warning}")')
+        check.alignment = _WRAP
+        check.font = Font(bold=True, color="FFFFFF")
         for column in (1, 2, 3, 4, 5, 6, 7):
             ws.cell(row=row, column=column).alignment = Alignment(vertical="top", wrap_text=column in (1, 2))
-        _fit_height(ws, row, (quoted, _SOURCE_WIDTH - 4), (kpi.note, 32), (kpi.name, 26))
+        _fit_height(ws, row, (quoted, _SOURCE_WIDTH - 4), (kpi.note, 32), (kpi.name, 26), (period, 30))
+    last = max(where.bench_rows.values())
+    check_column = _col(BENCH_CHECK_COLUMN)
+    ws.conditional_formatting.add(
+        f"{check_column}3:{check_column}{last}",
+        FormulaRule(formula=[f'{check_column}3<>""'], fill=_WARNING_FILL, font=Font(bold=True, color="FFFFFF")),
+    )
     ws.row_dimensions[2].height = 30
-    for column, width in zip("ABCDEFGHI", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, 36)):
+    for column, width in zip("ABCDEFGHIJK", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, 34, 34, 34)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "C3"
+    ws.print_area = f"A1:{check_column}{last}"
+    ws.print_title_rows = "2:2"
+
+
+def _order_ok(row: int) -> str:
+    """True when direction and thresholds make sense: numbers or empty, in order for the direction."""
+    direction = f"$C${row}"
+    cells = [f"${column}${row}" for column in "DEF"]
+    valid = [f'OR(ISNUMBER({c}),{c}="")' for c in cells]
+    pairs = []
+    for low, high in ((0, 1), (1, 2), (0, 2)):
+        a, b = cells[low], cells[high]
+        pairs.append(f'IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({direction}="lower",{b}<={a},{b}>={a}),TRUE)')
+    return f'AND(OR({direction}="higher",{direction}="lower"),{",".join(valid)},{",".join(pairs)})'
+
+
+def _number_text(kpi: Kpi, cell: str) -> str:
+    """A spreadsheet expression showing the number in ``cell`` in the KPI's unit (for a legend)."""
+    if kpi.unit.style == "percent":
+        return f'ROUND({cell}*100,1)&"%"'
+    if kpi.unit.style == "currency":
+        return f'"{kpi.unit.label}"&ROUND({cell},2)'
+    return f"ROUND({cell},2)"
+
+
+def threshold_label(kpi: Kpi, key: str, threshold: float | None) -> str:
+    """The legend of a threshold line, as the chart data sheet computes it (for the tests and the README)."""
+    name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
+    if threshold is None:
+        return f"{name}: {WORDS['cell']['not_set']}"
+    if kpi.unit.style == "percent":
+        number = f"{round(threshold * 100, 1):g}%"
+    elif kpi.unit.style == "currency":
+        number = f"{kpi.unit.label}{round(threshold, 2):g}"
+    else:
+        number = f"{round(threshold, 2):g}"
+    return f"{name} {number}"
 
 
 def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, int]]:
-    """Threshold lines for the charts: one row of 12 equal values per threshold."""
+    """The charts' series: per KPI, its values split by tier, then one row per threshold.
+
+    A month a series does not draw holds ``#N/A`` (Excel's and LibreOffice's gap in a
+    chart): a bar is drawn only in its tier's colour, and a cleared threshold draws
+    no line. This hidden sheet is the only place an error value may appear.
+    A1 holds the business type, which the name ``business_type`` points at.
+    """
+    ws["A1"] = business.id
     for month in range(MONTHS):
         cell = ws.cell(row=1, column=2 + month, value=f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3")
         cell.number_format = "mmm"
@@ -425,75 +622,154 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
     row = 2
     for kpi in business.kpis:
         rows[kpi.id] = {}
-        for key in ("typical", "exceptional"):
-            if kpi.thresholds[key] is None:
-                continue
-            label = f"{key.capitalize()} ({kpi.unit.format(kpi.thresholds[key])})"
+        value_row = where.kpi_rows[kpi.id]
+        bench_row = where.bench_rows[kpi.id]
+        for name in (*TIERS, NOT_SCORED):
+            ws.cell(row=row, column=1, value=name)
+            for month in range(MONTHS):
+                column = _col(KPI_FIRST_MONTH_COLUMN + month)
+                value, tier = f"KPIs!{column}{value_row}", f"KPIs!{column}{value_row + 1}"
+                if name in TIERS:
+                    shown = f'{tier}="{name}"'
+                else:  # not scored, or check benchmarks: a neutral bar
+                    shown = f"AND(ISNUMBER({value}),{','.join(f'{tier}<>{chr(34)}{t}{chr(34)}' for t in TIERS)})"
+                ws.cell(row=row, column=2 + month, value=f"=IF({shown},{value},NA())")
+            rows[kpi.id][name] = row
+            row += 1
+        for key, column in zip(TIER_KEYS, "DEF"):
+            bench = f"Benchmarks!${column}${bench_row}"
+            name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
+            label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {WORDS["cell"]["not_set"]}")'
             ws.cell(row=row, column=1, value=label)  # the line's name in the chart legend
             for month in range(MONTHS):
-                ws.cell(row=row, column=2 + month, value=f"=bench_{kpi.id}_{key}")
+                ws.cell(row=row, column=2 + month, value=f"=IF(ISNUMBER({bench}),{bench},NA())")
             rows[kpi.id][key] = row
             row += 1
     return rows
 
 
+def _dashboard_columns() -> list[int]:
+    """The left edge of each Dashboard column and the right edge of the last, in pixels."""
+    edges = [0]
+    for width in _DASHBOARD_WIDTHS:
+        edges.append(edges[-1] + 7 * width)
+    return edges
+
+
+def _marker(x: int, y: int) -> AnchorMarker:
+    """The cell and offset (in EMU) of the point ``x``, ``y`` pixels from the Dashboard's top-left."""
+    edges = _dashboard_columns()
+    column = max(n for n, edge in enumerate(edges[:-1]) if edge <= x)
+    row = y // _ROW_PIXELS
+    return AnchorMarker(
+        col=column, colOff=(x - edges[column]) * _PIXEL_EMU, row=row, rowOff=(y - row * _ROW_PIXELS) * _PIXEL_EMU
+    )
+
+
+def chart_boxes(count: int, top_row: int) -> list[tuple[int, int, int, int]]:
+    """Where the Dashboard's charts go: (left, top, right, bottom) in pixels, charts below ``top_row``."""
+    width = _dashboard_columns()[-1]
+    slot = (width - (_CHARTS_PER_ROW - 1) * _CHART_GAP) // _CHARTS_PER_ROW
+    boxes = []
+    for n in range(count):
+        left = (n % _CHARTS_PER_ROW) * (slot + _CHART_GAP)
+        top = (top_row - 1 + (n // _CHARTS_PER_ROW) * (_CHART_ROWS + 1)) * _ROW_PIXELS
+        boxes.append((left, top, left + slot, top + _CHART_ROWS * _ROW_PIXELS))
+    return boxes
+
+
 def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb) -> None:
-    ws["A1"] = f"{business.name}: dashboard {year}"
+    titles = WORDS["titles"]
+    ws["A1"] = titles["dashboard"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = "Latest month with data"
-    ws["A2"].font = Font(bold=True)
-    latest = ws["B2"]
-    latest.value = '=IF(latest_month=0,"no data yet",INDEX(months,1,latest_month))'
-    latest.number_format = "mmmm yyyy"
-    latest.font = Font(bold=True, size=12)
-    _header(ws, 4, ["KPI", "Value", "Tier", "Typical", "Exceptional", "Better"])
+    ws["A2"] = titles["month_shown"]
+    ws["A2"].font = Font(bold=True, size=12)
+    shown = where.shown_cell
+    month = ws["B2"]
+    month.value = f'=IF({shown}=0,"{WORDS["cell"]["no_data"]}",INDEX(months,1,{shown}))'
+    month.number_format = "mmmm yyyy"
+    month.font = Font(bold=True, size=12)
+    ws.merge_cells("B2:D2")
+    choose = ws["F2"]
+    choose.value = titles["choose_month"]
+    choose.alignment = Alignment(horizontal="right")
+    ws.merge_cells("F2:G2")
+    choice = ws[MONTH_CHOICE]
+    choice.value = LATEST
+    choice.fill, choice.border, choice.protection = _INPUT_FILL, _BOX, _UNLOCKED
+    options = ",".join([LATEST, *WORDS["months"]["long"]])
+    validation = _validation("month", type="list", formula1=f'"{options}"', allow_blank=False)
+    ws.add_data_validation(validation)
+    validation.add(MONTH_CHOICE)
+    ws["I2"] = titles["choose_help"]
+    ws["I2"].font = Font(size=8, italic=True, color="595959")
+    ws["I2"].alignment = Alignment(wrap_text=True)
+    ws.row_dimensions[2].height = 22
+    _header(ws, 4, WORDS["headers"]["dashboard"])
     for n, kpi in enumerate(business.kpis):
         row = 5 + n
+        at = f"KPIs!${_col(YTD_COLUMN)}${where.helper_rows[kpi.id]['upto']}"  # this KPI's latest month shown
         ws.cell(row=row, column=1, value=kpi.name)
-        value = ws.cell(row=row, column=2, value=f'=IF(latest_month=0,"",INDEX(kpi_{kpi.id},1,latest_month))')
+        shown_month = ws.cell(row=row, column=2, value=f'=IF({at}=0,"",INDEX(months,1,{at}))')
+        shown_month.number_format = _MONTH_FORMAT
+        value = ws.cell(row=row, column=3, value=f'=IF({at}=0,"",INDEX(kpi_{kpi.id},1,{at}))')
         value.number_format = kpi.unit.excel_format
-        tier = ws.cell(row=row, column=3, value=f'=IF(latest_month=0,"",INDEX(tier_{kpi.id},1,latest_month))')
+        tier = ws.cell(row=row, column=4, value=f'=IF({at}=0,"",INDEX(tier_{kpi.id},1,{at}))')
         tier.alignment = Alignment(horizontal="center")
-        for column, key in ((4, "typical"), (5, "exceptional")):
+        now, before = f"INDEX(kpi_{kpi.id},1,{at})", f"INDEX(kpi_{kpi.id},1,{at}-1)"
+        change = ws.cell(
+            row=row, column=5, value=f'=IF({at}<2,"",IF(AND(ISNUMBER({now}),ISNUMBER({before})),{now}-{before},""))'
+        )
+        fmt = kpi.unit.excel_format
+        change.number_format = f'"\u25b2 "{fmt};"\u25bc "{fmt};"= "{fmt}'
+        change.alignment = Alignment(horizontal="right")
+        for column, key in zip((6, 7, 8), TIER_KEYS):
             cell = ws.cell(row=row, column=column, value=f'=IF(ISNUMBER(bench_{kpi.id}_{key}),bench_{kpi.id}_{key},"")')
             cell.number_format = kpi.unit.excel_format
             cell.font = Font(color="595959")
-        ws.cell(row=row, column=6, value=f"=Benchmarks!C{where.bench_rows[kpi.id]}").font = Font(color="595959")
-        for column in range(1, 7):
+        ws.cell(row=row, column=9, value=f"=Benchmarks!C{where.bench_rows[kpi.id]}").font = Font(color="595959")
+        for column in range(1, 10):
             ws.cell(row=row, column=column).border = _BOX
     last = 4 + len(business.kpis)
-    _tier_rules(ws, f"B5:C{last}", "$C5")
-    for column, width in zip("ABCDEF", (40, 14, 16, 12, 12, 9)):
-        ws.column_dimensions[column].width = width
+    _tier_rules(ws, f"C5:D{last}", "$D5")
+    for n, width in enumerate(_DASHBOARD_WIDTHS, start=1):
+        ws.column_dimensions[_col(n)].width = width
 
     months = Reference(wb["Chart data"], min_col=2, max_col=1 + MONTHS, min_row=1)
-    for n, kpi in enumerate(business.kpis):
-        chart = _kpi_chart(kpi, wb, where.kpi_rows[kpi.id], chart_rows[kpi.id], months)
-        anchor_row = last + 3 + (n // 2) * _CHART_ROWS
-        ws.add_chart(chart, f"{'A' if n % 2 == 0 else 'D'}{anchor_row}")
-        if n % 4 == 1 and n + 1 < len(business.kpis):  # two rows of charts a page
-            ws.row_breaks.append(Break(id=anchor_row + _CHART_ROWS - 2))
+    top_row = last + 2
+    boxes = chart_boxes(len(business.kpis), top_row)
+    for kpi, (left, top, right, bottom) in zip(business.kpis, boxes):
+        chart = _kpi_chart(kpi, wb, chart_rows[kpi.id], months)
+        chart.anchor = TwoCellAnchor(editAs="twoCell", _from=_marker(left, top), to=_marker(right, bottom))
+        ws.add_chart(chart)
+    bottom_row = max(b[3] for b in boxes) // _ROW_PIXELS + 1
+    for row in range(top_row, bottom_row + 1):
+        ws.row_dimensions[row].height = _ROW_PIXELS * 0.75  # points
+    ws.print_area = f"A1:{_col(len(_DASHBOARD_WIDTHS))}{bottom_row}"
+    ws.page_setup.fitToHeight = 1
 
 
 def _title(text: str) -> Title:
     """A chart title in a modest size (the default is large and wraps)."""
-    font = CharacterProperties(sz=1200, b=True)
+    font = CharacterProperties(sz=1000, b=True)
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
-def _kpi_chart(kpi: Kpi, wb: Workbook, kpi_row: int, threshold_rows: Mapping[str, int], months: Reference):
-    """The KPI's months as columns, with its typical and exceptional thresholds as dashed lines.
+def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Reference):
+    """The KPI's months as bars coloured by tier, its three thresholds as dashed lines.
 
-    Columns rather than a line for the values: a month without data holds "" (no
-    formula can leave a cell truly empty), which Excel and LibreOffice both draw as
-    0; a line would dive to 0 after the latest month, a column simply is not there.
+    Each tier is one bar series holding the months of that tier and ``#N/A``
+    elsewhere; with full overlap, a month shows one bar in its tier's colour. The
+    lines and their legends read the Benchmarks sheet through the chart data sheet.
     """
+    data = wb["Chart data"]
     chart = BarChart()
     chart.type = "col"
+    chart.grouping = "clustered"
+    chart.overlap = 100
     chart.title = _title(kpi.name)
-    chart.height, chart.width = 7.0, 15.5
-    chart.gapWidth = 60
+    chart.gapWidth = 50
     chart.y_axis.number_format = kpi.unit.excel_format
     chart.y_axis.majorGridlines = None
     if kpi.formula.lowest >= 0:
@@ -502,29 +778,33 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, kpi_row: int, threshold_rows: Mapping[str
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
-    values = Reference(
-        wb["KPIs"], min_col=KPI_FIRST_MONTH_COLUMN, max_col=KPI_FIRST_MONTH_COLUMN + MONTHS - 1, min_row=kpi_row
-    )
-    chart.add_data(values, from_rows=True, titles_from_data=False)
-    bars = chart.series[0]
-    bars.tx = SeriesLabel(v=kpi.unit.label if kpi.unit.style == "number" else "Value")
-    bars.graphicalProperties.solidFill = "8EA9DB"
-    bars.graphicalProperties.line.solidFill = "2F5597"
+    bars = (*TIERS, NOT_SCORED)
+    for name in bars:
+        chart.add_data(
+            Reference(data, min_col=2, max_col=1 + MONTHS, min_row=rows[name]), from_rows=True, titles_from_data=False
+        )
+        series = chart.series[-1]
+        series.tx = SeriesLabel(strRef=StrRef(f"'Chart data'!$A${rows[name]}"))
+        colour = TIER_COLOURS.get(name, (_NEUTRAL_COLOUR, "404040"))
+        series.graphicalProperties.solidFill = colour[0]
+        series.graphicalProperties.line.solidFill = colour[1]
     chart.set_categories(months)
 
     lines = LineChart()
-    for key, colour in (("typical", "BF8F00"), ("exceptional", "375623")):
-        if key in threshold_rows:
-            row = Reference(wb["Chart data"], min_col=1, max_col=1 + MONTHS, min_row=threshold_rows[key])
-            lines.add_data(row, from_rows=True, titles_from_data=True)
-            series = lines.series[-1]
-            series.graphicalProperties.line.solidFill = colour
-            series.graphicalProperties.line.dashStyle = "dash"
-            series.graphicalProperties.line.width = 19050
-            series.marker.symbol = "none"
-            series.smooth = False
+    for key in TIER_KEYS:
+        lines.add_data(
+            Reference(data, min_col=2, max_col=1 + MONTHS, min_row=rows[key]), from_rows=True, titles_from_data=False
+        )
+        series = lines.series[-1]
+        series.tx = SeriesLabel(strRef=StrRef(f"'Chart data'!$A${rows[key]}"))
+        series.graphicalProperties.line.solidFill = _LINE_COLOURS[key]
+        series.graphicalProperties.line.dashStyle = "dash"
+        series.graphicalProperties.line.width = 19050
+        series.marker.symbol = "none"
+        series.smooth = False
     lines.set_categories(months)
     chart += lines
+    chart.legend.legendEntry = [LegendEntry(idx=n, delete=True) for n in range(len(bars))]  # the colours say the tier
     return chart
 
 
@@ -547,6 +827,8 @@ def build_workbook(
     chart_data = wb.create_sheet("Chart data")
     chart_data.sheet_state = "hidden"
 
+    for ws in (start, inputs, kpis, benchmarks, dashboard):
+        ws.page_setup.fitToHeight = 0
     _start_here(start, business, year)
     _inputs(inputs, business, year, where, values)
     _kpis(kpis, business, year, where)
@@ -555,23 +837,30 @@ def build_workbook(
     rows = _chart_data(chart_data, business, where)
     _dashboard(dashboard, business, year, where, rows, wb)
 
+    header = f"{business.name} {year}".replace("&", "&&")
     for ws in (start, inputs, kpis, benchmarks, dashboard):
         ws.protection.sheet = True
         ws.protection.formatCells = False
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+        ws.page_setup.fitToWidth = ws.page_setup.fitToWidth or 1
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.75
+        ws.page_margins.header = ws.page_margins.footer = 0.3
+        ws.oddHeader.left.text = header
+        ws.oddHeader.right.text = ws.title.replace("&", "&&")
+        ws.oddFooter.center.text = WORDS["titles"]["print_footer"]
     wb.active = 0
     return wb
 
 
 def _define_names(wb: Workbook, business: Business, where: Layout) -> None:
-    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN), "business_type": f'"{business.id}"'}
-    names["latest_month"] = f"KPIs!${_col(KPI_FIRST_MONTH_COLUMN + MONTHS)}${where.latest_row}"
+    names = {"months": _months_range("Inputs", 3, FIRST_MONTH_COLUMN), "business_type": BUSINESS_TYPE_CELL}
+    names["latest_month"] = f"KPIs!${_col(YTD_COLUMN)}${where.latest_row}"
+    names["month_shown"] = where.shown_cell
     for kpi in business.kpis:
         for item in kpi.inputs:
             names[f"in_{kpi.id}_{item.id}"] = _months_range(
@@ -601,3 +890,4 @@ def save_atomically(wb: Workbook, path: Path) -> None:
     """Save through a temporary file in the same folder, so an interrupted run leaves no half-written workbook."""
     with replacing(path) as temporary:
         wb.save(temporary)
+        tidy_file(temporary)  # Excel's shape, the same bytes with or without lxml

@@ -11,12 +11,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 from xlwings.server import custom_functions_meta
 
 from nichekpi import udfs
 from nichekpi.addin import XLWINGS_REQUIREMENT, apply_classic, configure_classic, lite_bundle
 from nichekpi.cli import main
-from tests.test_udfs import call
+from tests.test_udfs import NUM, call
 
 ROOT = Path(__file__).parent.parent
 
@@ -63,6 +64,8 @@ CALLS = [
     ("KPI_TIER", [[[0.9], [0.5]], [["retention_rate"]], [["custom-dollhouses"]]]),
     ("KPI_BENCHMARK", [[["nps"]], [["soundwave-art"]], [["exceptional"]]]),
     ("KPI_LIST", [[["remote-career-coaching"]]]),
+    ("KPI_TIER", [[[0.8], [80], [1.5]], [["csat"]], [["custom-dollhouses"]]]),  # issue 8: impossible values
+    ("NPS", [[[1e308], [6]], [[1e308], [2]], [[0], [2]]]),  # issue 8: a sum that overflows
 ]
 
 
@@ -90,6 +93,8 @@ def test_lite_bundle_gives_the_same_results_as_the_package(bundle_run):
     expected = [call(name, *args) for name, args in CALLS]
     assert bundle_run["results"] == json.loads(json.dumps(expected))
     assert bundle_run["results"][1] == [[0.9]]
+    assert bundle_run["results"][-2] == [["Typical"], [NUM], [NUM]]
+    assert bundle_run["results"][-1] == [[NUM], [40.0]]
 
 
 def test_committed_lite_files_match_the_generator():
@@ -107,6 +112,22 @@ def test_lite_requirements_pin_the_tested_xlwings_and_leave_numpy_to_pyodide():
     assert XLWINGS_REQUIREMENT in project["dependencies"]
 
 
+def test_lite_requirements_hold_only_lines_micropip_accepts():
+    # micropip hands every line to packaging's Requirement: a comment or blank line is refused there.
+    lines = (ROOT / "addin" / "lite" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert lines, "addin/lite/requirements.txt is empty"
+    parsed = [Requirement(line) for line in lines]
+    assert [r.name for r in parsed] == ["xlwings", "numpy"]
+    assert str(parsed[0].specifier) == "<0.38,>=0.37"
+    assert not str(parsed[1].specifier), "numpy comes with Pyodide and must not be pinned"
+
+
+def test_lite_bundle_header_explains_the_requirements():
+    head = lite_bundle()["main.py"].split('"""')[1]
+    assert "requirements.txt holds requirement lines only" in head
+    assert "numpy unpinned because it comes with Pyodide" in head
+
+
 def test_addin_lite_command_refuses_to_overwrite(tmp_path, capsys):
     assert main(["addin", "lite", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "main.py").exists() and (tmp_path / "requirements.txt").exists()
@@ -116,6 +137,17 @@ def test_addin_lite_command_refuses_to_overwrite(tmp_path, capsys):
     assert (tmp_path / "main.py").read_text(encoding="utf-8") == "# mine"
     assert main(["addin", "lite", "--out", str(tmp_path), "--force"]) == 0
     assert (tmp_path / "main.py").read_text(encoding="utf-8") == lite_bundle()["main.py"]
+
+
+def test_addin_lite_on_an_up_to_date_bundle_says_so(tmp_path, capsys):
+    """As in a fresh clone, whose addin/lite/ is the committed, current bundle."""
+    assert main(["addin", "lite", "--out", str(tmp_path)]) == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    capsys.readouterr()
+    assert main(["addin", "lite", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'main.py'} is up to date" in out and "wrote" not in out
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
 
 
 # -- the classic add-in's xlwings.conf ---------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -12,7 +14,7 @@ from nichekpi import default_catalog
 from nichekpi.cli import main
 from nichekpi.exports import ExportError, monthly_orders, monthly_survey, parse_column_map
 from nichekpi.refresh import RefreshError, plan
-from nichekpi.workbook import build_workbook
+from nichekpi.workbook import build_workbook, save_atomically
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -21,7 +23,7 @@ EXAMPLES = ROOT / "examples"
 @pytest.fixture
 def workbook(tmp_path):
     path = tmp_path / "custom-dollhouses.xlsx"
-    build_workbook(default_catalog().business("custom-dollhouses"), 2026).save(path)
+    save_atomically(build_workbook(default_catalog().business("custom-dollhouses"), 2026), path)  # as templates saves
     return path
 
 
@@ -220,6 +222,31 @@ def test_a_workbook_that_is_not_a_template_is_refused(tmp_path):
     (tmp_path / "text.xlsx").write_text("hello", encoding="utf-8")
     with pytest.raises(Exception, match="not an .xlsx workbook"):
         plan(tmp_path / "text.xlsx", inputs=EXAMPLES / "inputs.csv")
+
+
+def _with_business_type(workbook: Path, target: str) -> None:
+    """Point the workbook's business_type name at ``target`` (XML-escaped), as a planner or an old template might."""
+    with zipfile.ZipFile(workbook) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    text = parts["xl/workbook.xml"].decode("utf-8")
+    text, count = re.subn(r'(<definedName name="business_type">)[^<]*(</definedName>)', rf"\g<1>{target}\g<2>", text)
+    assert count == 1
+    parts["xl/workbook.xml"] = text.encode("utf-8")
+    with zipfile.ZipFile(workbook, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+
+
+def test_a_template_made_before_business_type_named_a_cell_still_refreshes(workbook):
+    _with_business_type(workbook, "&quot;custom-dollhouses&quot;")  # the name's text was the quoted id
+    result = plan(workbook, inputs=EXAMPLES / "inputs.csv")
+    assert ("2026-03", "in_retention_rate_customers_end") in {(c.month, c.name) for c in result.changes}
+
+
+def test_a_business_type_name_on_an_empty_cell_is_refused(workbook):
+    _with_business_type(workbook, "Benchmarks!$Z$99")
+    with pytest.raises(RefreshError, match=r"the business_type name \(Benchmarks!\$Z\$99\) gives no business type"):
+        plan(workbook, inputs=EXAMPLES / "inputs.csv")
 
 
 # -- what is filled ------------------------------------------------------------------------------

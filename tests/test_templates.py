@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -10,8 +12,9 @@ import pytest
 
 from nichekpi import default_catalog
 from nichekpi.cli import main
-from nichekpi.workbook import FUNCTIONS, MONTHS, build_workbook, layout
+from nichekpi.workbook import FUNCTIONS, MONTH_CHOICE, MONTHS, WORDS, build_workbook, layout
 from tests.spec import SPEC
+from tests.workbooks import anchor_boxes, overlapping
 
 ROOT = Path(__file__).parent.parent
 BUSINESSES = list(default_catalog())
@@ -33,7 +36,8 @@ def test_sheets(built):
     for name in SHEETS[:-1]:
         assert wb[name].protection.sheet, name
         assert wb[name].protection.password is None
-        assert wb[name].page_setup.fitToWidth == 1 and wb[name].sheet_properties.pageSetUpPr.fitToPage
+        wide = 2 if name in ("Inputs", "KPIs") else 1  # the twelve months print over two pages' width
+        assert wb[name].page_setup.fitToWidth == wide and wb[name].sheet_properties.pageSetUpPr.fitToPage
 
 
 def test_defined_names_are_workbook_scoped_and_point_at_the_right_rows(built):
@@ -82,7 +86,7 @@ def test_only_input_and_threshold_cells_are_unlocked(built):
         for m in range(MONTHS)
     }
     bench = {("Benchmarks", f"{c}{r}") for r in where.bench_rows.values() for c in "CDEF"}
-    assert unlocked == inputs | bench
+    assert unlocked == inputs | bench | {("Dashboard", MONTH_CHOICE)}
 
 
 def test_inputs_carry_data_validation_whole_numbers_for_counts(built):
@@ -103,6 +107,26 @@ def test_inputs_carry_data_validation_whole_numbers_for_counts(built):
             assert validation.showErrorMessage and validation.error
 
 
+def test_thresholds_are_validated_as_numbers_in_order(built):
+    business, wb = built
+    ws = wb["Benchmarks"]
+    covered = {}
+    for validation in ws.data_validations.dataValidation:
+        if validation.type == "custom":
+            assert len(validation.formula1) <= 255  # Excel's limit for a validation formula
+            assert validation.showErrorMessage and "In order" in validation.error
+            for cells in validation.sqref.ranges:
+                covered[cells.coord] = validation.formula1
+    for row in layout(business).bench_rows.values():
+        assert {covered[f"{c}{row}"] for c in "DEF"} == {covered[f"D{row}"]}
+        assert f"ISNUMBER(D{row})" in covered[f"D{row}"] and f'$C${row}="lower"' in covered[f"D{row}"]
+
+
+def test_words_in_formulas_hold_no_double_quote():
+    texts = [*WORDS["cell"].values(), *WORDS["months"]["short"], *WORDS["months"]["long"]]
+    assert all('"' not in text for text in texts)
+
+
 def test_formulas_use_only_functions_every_spreadsheet_knows(built):
     _, wb = built
     used = set()
@@ -112,7 +136,8 @@ def test_formulas_use_only_functions_every_spreadsheet_knows(built):
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", re.sub(r'"[^"]*"', "", cell.value)))
     assert used <= FUNCTIONS
-    assert {"IF", "COUNT", "SUMPRODUCT", "INDEX"} <= used
+    assert {"IF", "COUNT", "COUNTA", "SUM", "INDEX", "MATCH", "NA"} <= used
+    assert not used & {"SUMPRODUCT", "COLUMN"}  # they invited implicit array evaluation
 
 
 def test_kpi_formulas_come_from_the_formula_library():
@@ -127,6 +152,37 @@ def test_kpi_formulas_come_from_the_formula_library():
     assert f"(Inputs!D{end}-Inputs!D{new})/Inputs!D{start}" in formula
     assert f"Inputs!D{new}<=Inputs!D{end}" in formula  # the CRR rules guard the value
     assert f"Inputs!D{start}>0" in formula
+
+
+def test_dashboard_charts_are_anchored_to_cells_and_never_overlap(built, tmp_path):
+    business, wb = built
+    wb.save(tmp_path / "saved.xlsx")
+    boxes = anchor_boxes(tmp_path / "saved.xlsx")
+    assert len(boxes) == len(business.kpis)
+    assert overlapping(boxes) == []
+    right = sum(7 * wb["Dashboard"].column_dimensions[c].width for c in "ABCDEFGHI")
+    assert max(box[2] for box in boxes) <= right  # within the printed columns
+    assert all(a.anchor.tagname == "twoCellAnchor" for a in wb["Dashboard"]._charts)
+
+
+def test_print_setup(built):
+    _, wb = built
+    dashboard = wb["Dashboard"]
+    assert dashboard.page_setup.orientation == "landscape"
+    assert (dashboard.page_setup.fitToWidth, dashboard.page_setup.fitToHeight) == (1, 1)
+    assert dashboard.print_area and dashboard.oddFooter.center.text.startswith("Page &P of &N")
+    assert wb["Inputs"].page_setup.fitToWidth == wb["KPIs"].page_setup.fitToWidth == 2  # readable, not tiny
+    assert wb["Inputs"].print_title_rows == "$3:$3" and wb["Inputs"].print_title_cols == "$A:$B"
+    assert wb["KPIs"].print_title_rows == "$1:$2" and wb["KPIs"].print_title_cols == "$A:$B"
+
+
+def test_benchmarks_say_which_period_each_is_meant_for(built):
+    business, wb = built
+    ws = wb["Benchmarks"]
+    for kpi in business.kpis:
+        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=10).value
+        stock = any(how != "sum" for how in kpi.formula.period.values())
+        assert period.startswith("a whole year" if stock else "any period"), kpi.id
 
 
 def test_thresholds_and_sources_on_the_benchmarks_sheet():
@@ -188,8 +244,7 @@ def test_an_interrupted_save_leaves_no_half_written_file(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(KeyboardInterrupt):
-        main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"])
+    assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"]) == 130  # Ctrl+C's status
     assert list(tmp_path.iterdir()) == []
 
 
@@ -236,7 +291,7 @@ def test_committed_templates_match_the_generator(business_id, tmp_path):
     )
 
 
-def test_an_interrupted_overwrite_keeps_the_previous_workbook(tmp_path, monkeypatch):
+def test_an_interrupted_overwrite_keeps_the_previous_workbook(tmp_path, monkeypatch, capsys):
     assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"]) == 0
     before = (tmp_path / "custom-dollhouses.xlsx").read_bytes()
 
@@ -245,7 +300,43 @@ def test_an_interrupted_overwrite_keeps_the_previous_workbook(tmp_path, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses", "--force"])
+    capsys.readouterr()
+    assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses", "--force"]) == 1
+    assert capsys.readouterr().err == f"nichekpi: cannot write {tmp_path / 'custom-dollhouses.xlsx'}: disk full\n"
     assert (tmp_path / "custom-dollhouses.xlsx").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["custom-dollhouses.xlsx"]
+
+
+# -- the README's commands, in order, from a fresh clone ------------------------------------
+
+
+def _readme_commands(text: str) -> list[list[str]]:
+    """The indented ``nichekpi ...`` commands of a README passage, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", text)
+    commands = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line.startswith("nichekpi "):
+            commands.append(shlex.split(line.split("  #")[0])[1:])
+    return commands
+
+
+def test_readme_quick_start_then_refresh_run_in_order_and_print_what_it_shows(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"\.venv/bin/nichekpi (templates [^\n]+)", readme).group(1)
+    section = readme[readme.index("## Refresh every month") :]
+    commands = _readme_commands(section[: section.index("```")])
+    shown = section.split("```")[1].strip().splitlines()
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    assert main(shlex.split(quick_start)) == 0
+    assert [c[0] for c in commands] == ["templates", "refresh"]
+    capsys.readouterr()
+    for command in commands:
+        assert main(command) == 0, command
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"wrote {Path('my-workbooks', 'custom-dollhouses.xlsx')}"
+    table = printed[1:]
+    head, tail = shown[: shown.index("...")], shown[shown.index("...") + 1 :]
+    assert table[: len(head)] == head
+    assert table[-len(tail) :] == tail

@@ -1,0 +1,114 @@
+"""Benchmark of the Excel functions through xlwings' own calling path, as ratios in one run.
+
+    python benchmarks/bench_excel_path.py [--cells 10000] [--repeat 7]
+
+xlwings Server and xlwings Lite call a function through
+``xlwings.server.custom_functions_call``: it converts every cell Excel sends, calls
+the function, and converts every cell of the result. Two ratios, each the median of
+``--repeat`` alternating runs of the path and its floor:
+
+* ``=CSAT`` over two ranges of N cells through the path, against ``udfs.CSAT``
+  called directly on the same lists (the aim: 2x or less);
+* one scalar ``=CSAT(80,100)`` through the path, against the formula library's
+  ``csat(80, 100)`` (the aim: 20x or less).
+
+Each is printed with and without nichekpi's workaround for xlwings'
+``is_jsnull`` (:mod:`nichekpi._xlwings_speed`), so the upstream cost shows too.
+Times are not asserted anywhere: ratios measured in one run are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")  # the Office.js calling path
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings' PRO part, for this benchmark only
+
+import xlwings  # noqa: E402
+from xlwings import utils as xlwings_utils  # noqa: E402
+from xlwings.pro import udfs_officejs  # noqa: E402
+from xlwings.server import custom_functions_call  # noqa: E402
+
+SHIPPED = (xlwings_utils.is_jsnull, udfs_officejs.js_to_none)
+
+from nichekpi import csat, udfs  # noqa: E402  (installs the workaround)
+
+PATCHED = (xlwings_utils.is_jsnull, udfs_officejs.js_to_none)
+LOOP = asyncio.new_event_loop()
+
+
+def through_xlwings(name: str, *args: object) -> object:
+    data = {
+        "func_name": name,
+        "args": list(args),
+        "version": xlwings.__version__,
+        "client": "Office.js",
+        "runtime": "1.4",
+        "caller_address": "Sheet1!B2",
+    }
+    return LOOP.run_until_complete(custom_functions_call(data, udfs))
+
+
+def seconds(function, number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        function()
+    return (time.perf_counter() - start) / number
+
+
+def median_ratio(path, floor, repeat: int, number: int) -> tuple[float, float, float]:
+    """Median path time, median floor time and median of the ratios, the two alternating."""
+    paths, floors = [], []
+    for _ in range(repeat):
+        paths.append(seconds(path, number))
+        floors.append(seconds(floor, number))
+    ratios = [p / f for p, f in zip(paths, floors)]
+    return statistics.median(paths), statistics.median(floors), statistics.median(ratios)
+
+
+def report(label: str, measured: tuple[float, float, float], aim: float) -> None:
+    path, floor, ratio = measured
+    verdict = "meets" if ratio <= aim else "misses"
+    print(f"  {label:<46} {path * 1e3:9.3f} ms vs {floor * 1e3:9.4f} ms   {ratio:8.2f}x ({verdict} {aim:g}x)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cells", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+    n, repeat = args.cells, max(5, args.repeat)
+    satisfied = [[float(i % 97)] for i in range(n)]
+    responses = [[100.0] for _ in range(n)]
+    expected = udfs.CSAT(satisfied, responses)
+    assert through_xlwings("CSAT", satisfied, responses) == expected
+    assert through_xlwings("CSAT", [[80]], [[100]]) == [[csat(80, 100)]], through_xlwings("CSAT", [[80]], [[100]])
+
+    def range_path():
+        through_xlwings("CSAT", satisfied, responses)
+
+    def range_floor():
+        udfs.CSAT(satisfied, responses)
+
+    def scalar_path():
+        through_xlwings("CSAT", [[80]], [[100]])
+
+    def scalar_floor():
+        csat(80, 100)
+
+    for label, functions in (("with nichekpi's workaround", PATCHED), ("xlwings as shipped", SHIPPED)):
+        xlwings_utils.is_jsnull, udfs_officejs.js_to_none = functions
+        print(f"{label}:")
+        report(f"=CSAT over 2 ranges of {n:,} cells vs udfs.CSAT", median_ratio(range_path, range_floor, repeat, 1), 2)
+        report("one scalar =CSAT(80,100) vs csat(80, 100)", median_ratio(scalar_path, scalar_floor, repeat, 200), 20)
+    xlwings_utils.is_jsnull, udfs_officejs.js_to_none = PATCHED
+
+
+if __name__ == "__main__":
+    main()

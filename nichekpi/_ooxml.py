@@ -1,0 +1,235 @@
+"""The .xlsx package as Excel writes it, and the same bytes on every machine.
+
+openpyxl writes a valid workbook, but its bytes depend on whether lxml is installed
+(namespace declarations move, ``<a />`` against ``<a/>``), its drawing parts use a
+default namespace where Excel writes ``xdr:`` (exceljs cannot read them), its font
+elements are out of the schema's order, its text cells are inline strings (Excel
+rewrites them into a shared-strings part on its next save), and its zip entries carry
+the time of the save. :func:`tidy` takes the bytes openpyxl wrote and returns the
+package with every XML part written one way, with the prefixes Excel uses, fonts in
+the schema's order, text in a shared-strings part and fixed zip timestamps.
+
+Only the standard library: the result must not depend on what else is installed.
+``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention), when
+set, replaces the creation and modification times in ``docProps/core.xml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET  # noqa: S405  (parses only what openpyxl just wrote)
+
+SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+_EXTENDED = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+_XML = "http://www.w3.org/XML/1998/namespace"
+_DCTERMS = "http://purl.org/dc/terms/"
+_OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+# The prefixes Excel writes. The namespace of a part's root is the default namespace
+# only for these four roots; in every other part (drawings, charts, core properties)
+# every element carries its prefix, as in Excel's own files.
+_DEFAULT_ROOTS = frozenset({SML, _PACKAGE_RELS, _CONTENT_TYPES, _EXTENDED})
+_PREFIXES = {
+    "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing": "xdr",
+    "http://schemas.openxmlformats.org/drawingml/2006/main": "a",
+    "http://schemas.openxmlformats.org/drawingml/2006/chart": "c",
+    _OFFICE_RELS: "r",
+    "http://schemas.openxmlformats.org/package/2006/metadata/core-properties": "cp",
+    "http://purl.org/dc/elements/1.1/": "dc",
+    _DCTERMS: "dcterms",
+    "http://purl.org/dc/dcmitype/": "dcmitype",
+    "http://www.w3.org/2001/XMLSchema-instance": "xsi",
+    "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes": "vt",
+    "http://schemas.openxmlformats.org/markup-compatibility/2006": "mc",
+    SML: "x",
+}
+
+# CT_Font in the schema (sml.xsd) is a sequence in this order; openpyxl writes name first.
+_FONT_ORDER = (
+    "b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign",
+    "sz", "color", "name", "family", "charset", "scheme",
+)  # fmt: skip
+
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+_SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SHARED_STRINGS_REL = f"{_OFFICE_RELS}/sharedStrings"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+
+
+def tidy(package: bytes) -> bytes:
+    """The package ``package`` (an .xlsx openpyxl wrote), Excel-shaped and byte-stable."""
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        names = source.namelist()
+        parts = {name: source.read(name) for name in names}
+    trees = {name: ET.fromstring(data) for name, data in parts.items() if name.endswith((".xml", ".rels"))}  # noqa: S314
+    _share_strings(trees, names)
+    for name, tree in trees.items():
+        if name == "xl/styles.xml":
+            _order_fonts(tree)
+        elif name == "docProps/core.xml":
+            _source_date(tree)
+        parts[name] = _DECLARATION + _serialize(tree)
+    first = [n for n in ("[Content_Types].xml", "_rels/.rels") if n in names]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in first + [n for n in names if n not in first]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, parts[name])
+    return out.getvalue()
+
+
+def tidy_file(path: Path) -> None:
+    """Rewrite the .xlsx at ``path`` with :func:`tidy`."""
+    path.write_bytes(tidy(path.read_bytes()))
+
+
+# -- parts ------------------------------------------------------------------------------
+
+
+def _q(namespace: str, tag: str) -> str:
+    return f"{{{namespace}}}{tag}"
+
+
+def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
+    """Move the worksheets' inline strings into the shared-strings part (added if missing)."""
+    strings = trees.get(_SHARED_STRINGS)
+    if strings is None:
+        strings = ET.Element(_q(SML, "sst"))
+    index = {_serialize(si): n for n, si in enumerate(strings)}
+    moved = 0
+    sheets = sorted((n for n in trees if n.startswith("xl/worksheets/") and n.endswith(".xml")), key=_natural)
+    for name in sheets:
+        for cell in trees[name].iter(_q(SML, "c")):
+            if cell.get("t") != "inlineStr":
+                continue
+            inline = cell.find(_q(SML, "is"))
+            si = ET.Element(_q(SML, "si"))
+            si.extend(list(inline) if inline is not None else [ET.Element(_q(SML, "t"))])
+            key = _serialize(si)
+            if key not in index:
+                index[key] = len(index)
+                strings.append(si)
+            if inline is not None:
+                cell.remove(inline)
+            cell.set("t", "s")
+            ET.SubElement(cell, _q(SML, "v")).text = str(index[key])
+            moved += 1
+    if not moved and _SHARED_STRINGS not in trees:
+        return
+    count = sum(1 for sheet in sheets for cell in trees[sheet].iter(_q(SML, "c")) if cell.get("t") == "s")
+    strings.set("count", str(count))
+    strings.set("uniqueCount", str(len(strings)))
+    if _SHARED_STRINGS not in trees:
+        trees[_SHARED_STRINGS] = strings
+        names.append(_SHARED_STRINGS)
+        types = trees["[Content_Types].xml"]
+        ET.SubElement(
+            types, _q(_CONTENT_TYPES, "Override"), PartName=f"/{_SHARED_STRINGS}", ContentType=_SHARED_STRINGS_TYPE
+        )
+        relations = trees["xl/_rels/workbook.xml.rels"]
+        taken = {r.get("Id") for r in relations}
+        number = len(taken) + 1
+        while f"rId{number}" in taken:
+            number += 1
+        ET.SubElement(
+            relations,
+            _q(_PACKAGE_RELS, "Relationship"),
+            Id=f"rId{number}",
+            Type=_SHARED_STRINGS_REL,
+            Target="sharedStrings.xml",
+        )
+
+
+def _natural(name: str) -> tuple[int, str]:
+    """``sheet10.xml`` after ``sheet9.xml``."""
+    digits = "".join(c for c in Path(name).stem if c.isdigit())
+    return (int(digits) if digits else 0, name)
+
+
+def _order_fonts(styles: ET.Element) -> None:
+    rank = {_q(SML, tag): n for n, tag in enumerate(_FONT_ORDER)}
+    for font in styles.iter(_q(SML, "font")):
+        children = sorted(font, key=lambda child: rank.get(child.tag, len(rank)))
+        font[:] = children
+
+
+def _source_date(core: ET.Element) -> None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return
+    when = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for tag in ("created", "modified"):
+        for element in core.iter(_q(_DCTERMS, tag)):
+            element.text = when
+
+
+# -- one way of writing XML ---------------------------------------------------------------
+
+
+def _split(name: str) -> tuple[str, str]:
+    if name.startswith("{"):
+        namespace, local = name[1:].split("}", 1)
+        return namespace, local
+    return "", name
+
+
+def _serialize(root: ET.Element) -> bytes:
+    """``root`` as UTF-8 XML: every namespace declared on the root, Excel's prefixes, ``<a/>`` for empty elements."""
+    namespaces: list[str] = []
+    for element in root.iter():
+        for name in (element.tag, *element.attrib):
+            namespace = _split(name)[0]
+            if namespace and namespace != _XML and namespace not in namespaces:
+                namespaces.append(namespace)
+    root_namespace = _split(root.tag)[0]
+    default = root_namespace if root_namespace in _DEFAULT_ROOTS else ""
+    prefixes = {_XML: "xml"}
+    for n, namespace in enumerate(ns for ns in namespaces if ns != default):
+        prefixes[namespace] = _PREFIXES.get(namespace, f"ns{n}")
+    declarations = ([f' xmlns="{default}"'] if default else []) + [
+        f' xmlns:{prefixes[ns]}="{_escape(ns, attribute=True)}"' for ns in namespaces if ns != default
+    ]
+    out: list[str] = []
+
+    def qualified(name: str, *, attribute: bool) -> str:
+        namespace, local = _split(name)
+        if not namespace or (namespace == default and not attribute):
+            return local
+        return f"{prefixes[namespace]}:{local}"
+
+    def write(element: ET.Element, extra: str) -> None:
+        tag = qualified(element.tag, attribute=False)
+        attributes = "".join(
+            f' {qualified(k, attribute=True)}="{_escape(v, attribute=True)}"' for k, v in element.attrib.items()
+        )
+        if len(element) == 0 and not element.text:
+            out.append(f"<{tag}{extra}{attributes}/>")
+        else:
+            out.append(f"<{tag}{extra}{attributes}>")
+            if element.text:
+                out.append(_escape(element.text))
+            for child in element:
+                write(child, "")
+                if child.tail:
+                    out.append(_escape(child.tail))
+            out.append(f"</{tag}>")
+
+    write(root, "".join(declarations))
+    return "".join(out).encode("utf-8")
+
+
+def _escape(text: str, *, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    if attribute:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return text
