@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -216,8 +217,11 @@ def cmd_templates(args: argparse.Namespace) -> None:
     else:
         businesses = list(default_catalog())
     year = args.year or dt.date.today().year
-    if not 1900 <= year <= 9999:
-        raise CommandError(f"--year must be a year such as {dt.date.today().year}; got {year}")
+    if not 1901 <= year <= 9999:
+        raise CommandError(
+            f"--year must be a year from 1901 (Excel's dates start in 1900) to 9999, such as {dt.date.today().year}; "
+            f"got {year}"
+        )
     _out_folder(args.out)
     targets = {b.id: args.out / f"{b.id}.xlsx" for b in businesses}
     existing = [str(path) for path in targets.values() if path.exists()]
@@ -241,24 +245,36 @@ def _shown(value: object) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> None:
-    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map, printable
-    from nichekpi.refresh import apply, plan
+    from nichekpi.exports import printable
+    from nichekpi.refresh import apply, plan, transaction
 
     try:
-        result = plan(
-            args.workbook,
-            inputs=args.inputs,
-            orders=args.orders,
-            survey=args.survey,
-            months=args.months,
-            order_columns=parse_column_map(args.order_columns, ORDER_COLUMNS),
-            survey_columns=parse_column_map(args.survey_columns, SURVEY_COLUMNS),
-            survey_scale=args.survey_scale,
-            catalog=_catalog(args),
-        )
+        with contextlib.ExitStack() as stack:
+            if not args.dry_run:
+                stack.enter_context(transaction(args.workbook))
+            _refresh(args, plan, apply)
     except KpiError as error:
         # A file's name or text may hold terminal escape sequences: shown escaped, on one line.
         raise CommandError(printable(f"{error} (the workbook was not changed)"), INPUT_ERROR) from None
+
+
+def _refresh(args: argparse.Namespace, plan, apply) -> None:
+    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map, printable
+
+    result = plan(
+        args.workbook,
+        inputs=args.inputs,
+        orders=args.orders,
+        survey=args.survey,
+        months=args.months,
+        order_columns=parse_column_map(args.order_columns, ORDER_COLUMNS),
+        survey_columns=parse_column_map(args.survey_columns, SURVEY_COLUMNS),
+        survey_scale=args.survey_scale,
+        catalog=_catalog(args),
+        overwrite_formulas=args.overwrite_formulas,
+    )
+    for skipped in result.skipped:
+        print(printable(f"nichekpi: warning: {skipped}"), file=sys.stderr)
     rows = [("MONTH", "INPUT", "OLD", "NEW", "FROM")]
     rows += [(c.month, c.name, printable(_shown(c.old)), _shown(c.new), printable(c.source)) for c in result.changes]
     if result.changes:
@@ -271,10 +287,7 @@ def cmd_refresh(args: argparse.Namespace) -> None:
     if args.dry_run:
         print("dry run: the workbook was not changed")
         return
-    try:
-        backup = apply(result)
-    except KpiError as error:
-        raise CommandError(printable(f"{error} (the workbook was not changed)"), INPUT_ERROR) from None
+    backup = apply(result)
     if backup:
         print(printable(f"wrote {args.workbook} (the previous version is {backup})"))
 
@@ -347,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--survey-scale", default="1-5", choices=("1-5", "1-10", "0-10"), help="the survey's answer scale (default 1-5)"
     )
     refresh.add_argument("--dry-run", action="store_true", help="show the changes without writing")
+    refresh.add_argument(
+        "--overwrite-formulas",
+        action="store_true",
+        help="replace a formula typed into an input cell (without it, such a cell is left alone with a warning)",
+    )
     refresh.set_defaults(handler=cmd_refresh)
 
     addin = commands.add_parser("addin", help="set up the Excel functions (classic Windows add-in or xlwings Lite)")

@@ -11,26 +11,50 @@ this module copies every part of the package byte for byte, except:
 
 Inside those parts the XML is edited as text, cell by cell, so every other byte of
 them stays as it was.
+
+A package is distrusted until checked: the zip directory is checked before any part is
+read (no duplicate names, only the compression Excel uses, no encryption, a ceiling on
+each part's size and on its compression ratio), every part read is checked as XML by
+expat with document type declarations refused (no entities, so no entity expansion and
+no external entities), and then scanned once, tag by tag, in time linear in its size.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import html
-import io
 import posixpath
 import re
+import shutil
+import xml.parsers.expat
 import zipfile
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from nichekpi.errors import KpiError
 
+#: What a real cell looks like; the tests use it to compare the worksheets nichekpi made.
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
-_ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
-_ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.DOTALL)
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+#: One tag (or a comment, CDATA section or processing instruction, which are skipped). On
+#: XML that expat accepted, every alternative finds its end, so the scan is linear.
+_TOKEN = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]++)((?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+)(/?)>",
+    re.DOTALL,
+)
+_R = re.compile(r"""\sr\s*=\s*["']([^"']*)""")
+_T = re.compile(r"""\st\s*=\s*["']([^"']*)""")
+
+MAX_PART_SIZE = 256 * 1024 * 1024  #: bytes a part may hold uncompressed
+MAX_TOTAL_SIZE = 1024 * 1024 * 1024  #: bytes all parts together may hold uncompressed
+MAX_RATIO = 200  #: how many times a part over 1 MB may be smaller compressed (XML rarely passes 50)
+_RATIO_FROM = 1024 * 1024
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_METHOD_NAMES = {9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 99: "AES encryption"}
 
 
 class PackageError(KpiError):
@@ -66,52 +90,300 @@ def cells_of_range(text: str) -> tuple[str, list[str]]:
     sheet = sheet.strip("'").replace("''", "'")
     first, _, last = area.partition(":")
     (row1, col1), (row2, col2) = split_reference(first), split_reference(last or first)
+    if (row2 - row1 + 1) * (col2 - col1 + 1) > 16384:
+        raise PackageError(f"the range {text!r} is larger than a workbook's inputs can be")
     return sheet, [f"{column_letters(c)}{r}" for r in range(row1, row2 + 1) for c in range(col1, col2 + 1)]
 
 
 def _attributes(text: str) -> dict[str, str]:
-    return dict(_ATTRIBUTE.findall(text))
+    return {name: double if double or not single else single for name, double, single in _ATTRIBUTE.findall(text)}
 
 
 def _without(attributes: str, name: str) -> str:
-    return re.sub(rf'\s{name}="[^"]*"', "", attributes)
+    return re.sub(rf"""\s{re.escape(name)}\s*=\s*(?:"[^"]*"|'[^']*')""", "", attributes)
 
 
 def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
 
 
+def _tags(text: str) -> Iterator[tuple[bool, str, str, bool, int, int]]:
+    """Each tag of well-formed XML: (closing, name, attributes, empty, start, end)."""
+    for match in _TOKEN.finditer(text):
+        closing, name, attributes, empty = match.groups()
+        if name is not None:
+            yield closing == "/", name, attributes, empty == "/", match.start(), match.end()
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+def _prefix(name: str) -> str:
+    return name[: len(name) - len(_local(name))]
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse(*_args: object) -> None:
+    raise _Refused
+
+
+def _xml_text(data: bytes, where: str) -> str:
+    """A part as text, after expat has found it well-formed and free of document type declarations."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        raise PackageError(f"{where} is XML in UTF-16, which nichekpi does not edit: save the workbook again in Excel")
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.XmlDeclHandler = lambda _version, encoding, _standalone: (
+        _refuse() if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8") else None
+    )
+    try:
+        parser.Parse(data, True)
+    except _Refused:
+        raise PackageError(
+            f"{where} declares a document type or an encoding other than UTF-8, which a workbook never needs; refused"
+        ) from None
+    except xml.parsers.expat.ExpatError as error:
+        raise PackageError(f"{where} is not well-formed XML ({error})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PackageError(f"{where} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+@dataclass(slots=True)
+class _Cell:
+    name: str  #: the tag's name, with its prefix
+    start: int
+    end: int
+    attributes: str
+    row: int
+    column: int
+    formula: str | None = None  #: the formula's text, "" for a shared formula; None without one
+    value: str | None = None
+    kind: str = "n"
+    values: list[tuple[int, int]] = field(default_factory=list)  #: where its <v> elements are
+    head: int = 0  #: where its start tag ends
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    start: int
+    end: int
+    inner: int  #: where its cells end (the position of </row>), or -1 for <row/>
+    attributes: str
+    cells: list[_Cell] = field(default_factory=list)
+
+
+@dataclass
+class _Sheet:
+    text: str
+    prefix: str
+    cells: dict[str, _Cell]
+    rows: list[_Row]
+    data: tuple[int, int, int]  #: <sheetData>: start, end, position of </sheetData> (-1 when empty)
+
+
+def _scan_sheet(text: str, where: str) -> _Sheet:
+    """The cells and rows of a worksheet, in one pass over its tags.
+
+    Levels: the worksheet is 0, sheetData 1, a row 2, a cell 3, a cell's <f> and <v> 4.
+    """
+    cells: dict[str, _Cell] = {}
+    rows: list[_Row] = []
+    data = None
+    prefix = None
+    in_data = False
+    stack: list[tuple[str, int, int]] = []  # (local name, start, end of start tag) of the open elements
+    row: _Row | None = None
+    cell: _Cell | None = None
+    for match in _TOKEN.finditer(text):
+        closing, name, attributes, empty = match.groups()
+        if name is None:
+            continue
+        start, end = match.span()
+        local = name.rpartition(":")[2]
+        level = len(stack)
+        if not closing:
+            if prefix is None:
+                prefix = name[: len(name) - len(local)]
+            if level == 1 and local == "sheetData":
+                in_data = not empty
+                data = (start, end, -1) if empty else None
+            elif level == 2 and in_data and local == "row":
+                given = _R.search(attributes)
+                number = int(given[1]) if given and given[1].isdigit() else (rows[-1].number + 1 if rows else 1)
+                row = _Row(number, start, end, -1, attributes)
+                rows.append(row)
+                if empty:
+                    row = None
+            elif level == 3 and row is not None and local == "c":
+                given = _R.search(attributes)
+                if given:
+                    reference = _REFERENCE.match(given[1])
+                    if reference is None:
+                        raise PackageError(f"{where}: a cell has the reference {given[1]!r}")
+                    number, column = int(reference[2]), column_number(reference[1])
+                else:
+                    number, column = row.number, (row.cells[-1].column + 1 if row.cells else 1)
+                kind = _T.search(attributes)
+                cell = _Cell(name, start, end, attributes, number, column, kind=kind[1] if kind else "n", head=end)
+                row.cells.append(cell)
+                cells[f"{column_letters(column)}{number}"] = cell
+                if empty:
+                    cell = None
+            elif level == 4 and cell is not None:
+                if local == "f":
+                    cell.formula = ""
+                elif local == "v":
+                    cell.values.append((start, end))
+                    cell.value = cell.value if cell.value is not None else ""
+            if not empty:
+                stack.append((local, start, end))
+            continue
+        local_open, open_start, open_end = stack.pop()
+        level -= 1
+        if level == 4 and cell is not None:
+            if local_open == "f":
+                cell.formula = html.unescape(text[open_end:start])
+            elif local_open == "v":
+                cell.values[-1] = (open_start, end)
+                cell.value = html.unescape(text[open_end:start])
+        elif level == 3 and cell is not None:
+            cell.end = end
+            cell = None
+        elif level == 2 and row is not None:
+            row.end, row.inner = end, start
+            row = None
+        elif level == 1 and in_data:
+            data = (open_start, end, start)
+            in_data = False
+        if cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
+            cell.value = (cell.value or "") + html.unescape(text[open_end:start])
+    if data is None:
+        raise PackageError(f"{where} is not a worksheet (it has no sheetData)")
+    return _Sheet(text, prefix or "", cells, rows, data)
+
+
 class Package:
-    """The parts of an .xlsx file, with the workbook's sheets and names."""
+    """The parts of an .xlsx file, with the workbook's sheets and names.
+
+    Only the parts it needs are read (relationships, the workbook, worksheets, shared
+    strings); :meth:`write` copies the others as they are.
+    """
 
     def __init__(self, path: Path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                self.entries = [(info, archive.read(info)) for info in archive.infolist()]
-        except (zipfile.BadZipFile, OSError) as error:
-            raise PackageError(f"{path}: not an .xlsx workbook ({error})") from None
-        self.parts = {info.filename: data for info, data in self.entries}
         self.path = path
+        try:
+            self._archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError) as error:
+            raise PackageError(f"{path}: not an .xlsx workbook ({error})") from None
+        try:
+            self._read_directory()
+        except BaseException:
+            self._archive.close()
+            raise
+
+    def _read_directory(self) -> None:
+        self.entries = self._archive.infolist()
+        self._check_directory()
+        self.names_of_parts = {info.filename for info in self.entries}
+        self._data: dict[str, bytes] = {}
+        self._texts: dict[str, str] = {}
+        self._sheets: dict[str, _Sheet] = {}
         self.workbook_part = self._main_part()
         text = self.text(self.workbook_part)
         rels = self._relationships(self.workbook_part)
         self.sheets: dict[str, str] = {}
-        for match in re.finditer(r"<sheet\b([^>]*?)/?>", text):
-            attributes = _attributes(match.group(1))
-            rel = next((v for k, v in attributes.items() if k.endswith(":id")), None)
-            if rel in rels:
-                self.sheets[html.unescape(attributes["name"])] = rels[rel]
         self.names: dict[str, str] = {}
-        for match in re.finditer(r"<definedName\b([^>]*)>(.*?)</definedName>", text, re.DOTALL):
-            attributes = _attributes(match.group(1))
-            if "localSheetId" not in attributes:
-                self.names[html.unescape(attributes["name"])] = html.unescape(match.group(2))
+        self.date1904 = False
+        self._calc: tuple[str, int, int, bool] | None = None  # (name, start, end, empty) of <calcPr>
+        self._before_calc: int | None = None  # where a missing <calcPr> goes
+        self._workbook_prefix = ""
+        stack: list[tuple[str, int, str]] = []
+        for closing, name, attributes, empty, start, end in _tags(text):
+            local = _local(name)
+            if closing:
+                local_open, open_end, open_attributes = stack.pop()
+                if local_open == "definedName" and "localSheetId" not in _attributes(open_attributes):
+                    self.names[html.unescape(_attributes(open_attributes).get("name", ""))] = html.unescape(
+                        text[open_end:start]
+                    )
+                if local_open == "workbook" and self._before_calc is None:
+                    self._before_calc = start
+                continue
+            if not stack:
+                self._workbook_prefix = _prefix(name)
+            attrs = _attributes(attributes)
+            if len(stack) == 1:
+                if local == "calcPr":
+                    self._calc = (name, start, end, empty)
+                elif local in _AFTER_CALC and self._before_calc is None:
+                    self._before_calc = start
+                elif local == "workbookPr":
+                    self.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+            if local == "sheet":
+                rel = next((v for k, v in attrs.items() if _local(k) == "id" and ":" in k), None)
+                if rel in rels and "name" in attrs:
+                    self.sheets[html.unescape(attrs["name"])] = rels[rel]
+            if not empty:
+                stack.append((local, end, attributes))
+
+    def _check_directory(self) -> None:
+        seen: set[str] = set()
+        total = 0
+        for info in self.entries:
+            where = f"{self.path}: the part {info.filename}"
+            if info.filename in seen:
+                raise PackageError(f"{where} is in the file twice; a workbook has each part once, refused")
+            seen.add(info.filename)
+            if info.flag_bits & 0x1:
+                raise PackageError(f"{where} is encrypted; remove the password in Excel first")
+            if info.compress_type not in _METHODS:
+                method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+                raise PackageError(f"{where} is compressed with {method}, which Excel does not use; save it in Excel")
+            total += info.file_size
+            if info.file_size > MAX_PART_SIZE:
+                raise PackageError(
+                    f"{where} would be {info.file_size:,} bytes uncompressed, over the {MAX_PART_SIZE:,} nichekpi reads"
+                )
+            if info.file_size > _RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise PackageError(
+                    f"{where} is compressed {info.file_size // max(info.compress_size, 1):,} times over, "
+                    f"more than the {MAX_RATIO} times a real workbook part is; refused"
+                )
+        if total > MAX_TOTAL_SIZE:
+            raise PackageError(
+                f"{self.path}: its parts would be {total:,} bytes uncompressed, "
+                f"over the {MAX_TOTAL_SIZE:,} nichekpi reads"
+            )
+
+    def _read(self, part: str) -> bytes:
+        if part not in self._data:
+            if part not in self.names_of_parts:
+                raise PackageError(f"{self.path}: the workbook has no part {part}")
+            try:
+                self._data[part] = self._archive.read(part)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as error:
+                raise PackageError(f"{self.path}: the part {part} is damaged ({error})") from None
+            except OSError as error:
+                raise PackageError(f"{self.path}: cannot read it ({error.strerror or error})") from None
+        return self._data[part]
 
     def text(self, part: str) -> str:
-        try:
-            return self.parts[part].decode("utf-8")
-        except KeyError:
-            raise PackageError(f"{self.path}: the workbook has no part {part}") from None
+        if part not in self._texts:
+            self._texts[part] = _xml_text(self._read(part), f"{self.path}: the part {part}")
+        return self._texts[part]
+
+    def _sheet(self, part: str) -> _Sheet:
+        if part not in self._sheets:
+            self._sheets[part] = _scan_sheet(self.text(part), f"{self.path}: the part {part}")
+        return self._sheets[part]
 
     def _main_part(self) -> str:
         rels = self._relationships("")
@@ -123,18 +395,20 @@ class Package:
     def _relationships(self, part: str) -> dict[str, str]:
         folder, name = posixpath.split(part)
         rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
-        if rels_part not in self.parts:
+        if rels_part not in self.names_of_parts:
             raise PackageError(f"{self.path}: not an .xlsx workbook (no {rels_part})")
         targets = {}
-        for match in re.finditer(r"<Relationship\b([^>]*?)/?>", self.parts[rels_part].decode("utf-8")):
-            attributes = _attributes(match.group(1))
-            target = attributes.get("Target", "")
-            if attributes.get("TargetMode") == "External":
+        for closing, tag, attributes, _empty, _start, _end in _tags(self.text(rels_part)):
+            if closing or _local(tag) != "Relationship":
+                continue
+            attrs = _attributes(attributes)
+            target = html.unescape(attrs.get("Target", ""))
+            if attrs.get("TargetMode") == "External" or "Id" not in attrs:
                 continue
             target = (
                 target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             )
-            targets[attributes["Id"]] = target
+            targets[attrs["Id"]] = target
         return targets
 
     def sheet_part(self, sheet: str) -> str:
@@ -145,120 +419,210 @@ class Package:
 
     def values(self, sheet: str, references: list[str]) -> dict[str, object]:
         """The cached values of cells: numbers as floats, other values as text, ``None`` when empty."""
-        wanted = set(references)
+        part = self.sheet_part(sheet)
+        cells = self._sheet(part).cells
         found: dict[str, object] = dict.fromkeys(references)
-        shared = None
-        for match in _CELL.finditer(self.text(self.sheet_part(sheet))):
-            attributes = _attributes(match.group(1))
-            if attributes.get("r") not in wanted:
+        for reference in references:
+            cell = cells.get(reference)
+            if cell is None or not cell.value:
                 continue
-            value = re.search(r"<v>(.*?)</v>", match.group(2) or "", re.DOTALL)
-            if value is None:
-                continue
-            kind = attributes.get("t", "n")
-            if kind == "n":
-                found[attributes["r"]] = float(value.group(1))
-            elif kind == "s":
-                shared = shared if shared is not None else self._shared_strings()
-                found[attributes["r"]] = shared[int(value.group(1))]
+            where = f"{self.path}: {sheet}!{reference}"
+            if cell.kind == "n":
+                try:
+                    found[reference] = float(cell.value)
+                except ValueError:
+                    raise PackageError(f"{where} should hold a number; got {cell.value[:40]!r}") from None
+            elif cell.kind == "s":
+                strings = self._shared_strings()
+                try:
+                    found[reference] = strings[int(cell.value)]
+                except (ValueError, IndexError):
+                    raise PackageError(f"{where} points to a shared text that does not exist") from None
             else:
-                found[attributes["r"]] = html.unescape(value.group(1))
+                found[reference] = cell.value
         return found
 
+    def formulas(self, sheet: str, references: list[str]) -> dict[str, str]:
+        """The cells among ``references`` that hold a formula, with its text (``""`` for a shared one)."""
+        cells = self._sheet(self.sheet_part(sheet)).cells
+        return {r: cells[r].formula for r in references if r in cells and cells[r].formula is not None}
+
     def _shared_strings(self) -> list[str]:
-        part = next((p for p in self.parts if p.lower().endswith("sharedstrings.xml")), None)
-        if part is None:
-            return []
-        items = re.findall(r"<si>(.*?)</si>", self.text(part), re.DOTALL)
-        return [html.unescape("".join(re.findall(r"<t[^>]*>(.*?)</t>", item, re.DOTALL))) for item in items]
+        if not hasattr(self, "_strings"):
+            part = next((p for p in sorted(self.names_of_parts) if p.lower().endswith("sharedstrings.xml")), None)
+            self._strings: list[str] = []
+            if part is not None:
+                text = self.text(part)
+                stack: list[tuple[str, int]] = []
+                pieces: list[str] = []
+                for closing, name, _attrs, empty, start, end in _tags(text):
+                    local = _local(name)
+                    if not closing:
+                        if local == "si" and not empty:
+                            pieces = []
+                        elif local == "si":
+                            self._strings.append("")
+                        if not empty:
+                            stack.append((local, end))
+                        continue
+                    local_open, open_end = stack.pop()
+                    if local_open == "t" and "rPh" not in (s[0] for s in stack):
+                        pieces.append(html.unescape(text[open_end:start]))
+                    elif local_open == "si":
+                        self._strings.append("".join(pieces))
+        return self._strings
 
     def dates(self, sheet: str, references: list[str]) -> list[dt.date | None]:
-        """Cells holding dates (Excel serial numbers) as dates."""
-        values = self.values(sheet, references)
-        epoch = dt.date(1899, 12, 30)
-        return [epoch + dt.timedelta(days=int(v)) if isinstance(v, float) else None for v in values.values()]
+        """Cells holding dates (Excel serial numbers, in the workbook's date system) as dates."""
+        return [self.date_of(v) if isinstance(v, float) else None for v in self.values(sheet, references).values()]
+
+    def date_of(self, serial: float) -> dt.date | None:
+        """An Excel serial number as a date; ``None`` outside the years Excel shows."""
+        if serial != serial or not 0 <= serial < 2958466:  # 2958465 is 9999-12-31
+            return None
+        days = int(serial)
+        if self.date1904:
+            return dt.date(1904, 1, 1) + dt.timedelta(days=days)
+        if days < 1:
+            return None
+        # Excel counts a 29 February 1900 that never was: serial 60; before it the epoch is a day later.
+        if days == 60:
+            return None
+        return dt.date(1899, 12, 31 if days < 60 else 30) + dt.timedelta(days=days)
 
     # -- writing ------------------------------------------------------------------------
 
-    def edited(self, numbers: Mapping[tuple[str, str], float]) -> bytes:
-        """The package as bytes, with ``{(sheet, cell): number}`` written and formula caches cleared."""
+    def write(
+        self,
+        numbers: Mapping[tuple[str, str], float],
+        file: BinaryIO,
+        *,
+        keep: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
+        """Write the package to ``file``, with ``{(sheet, cell): number}`` set and formula caches cleared.
+
+        The cached results of the cells in ``keep`` (``(sheet, cell)``) stay, for values
+        that are needed again, such as the month headers.
+        """
         by_part: dict[str, dict[str, float]] = {}
         for (sheet, reference), value in numbers.items():
             by_part.setdefault(self.sheet_part(sheet), {})[reference] = value
+        kept: dict[str, set[str]] = {}
+        for sheet, reference in keep:
+            kept.setdefault(self.sheet_part(sheet), set()).add(reference)
         replaced: dict[str, bytes] = {}
         for part in set(self.sheets.values()):
-            text = self.text(part)
-            new = _clear_formula_caches(_set_numbers(text, by_part.get(part, {})))
-            if new != text:
+            sheet = self._sheet(part)
+            new = _edit_sheet(sheet, by_part.get(part, {}), kept.get(part, set()))
+            if new != sheet.text:
                 replaced[part] = new.encode("utf-8")
-        replaced[self.workbook_part] = _calculate_on_load(self.text(self.workbook_part)).encode("utf-8")
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as archive:
-            for info, data in self.entries:
-                archive.writestr(copy.copy(info), replaced.get(info.filename, data))
-        return out.getvalue()
+        replaced[self.workbook_part] = self._calculate_on_load().encode("utf-8")
+        try:
+            with zipfile.ZipFile(file, "w") as out:
+                for info in self.entries:
+                    target = _copy_of(info)
+                    if info.filename in replaced:
+                        out.writestr(target, replaced[info.filename])
+                        continue
+                    with self._archive.open(info) as source, out.open(target, "w") as sink:
+                        shutil.copyfileobj(source, sink, 1024 * 1024)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+            raise PackageError(f"{self.path}: a part is damaged ({error})") from None
+
+    def _calculate_on_load(self) -> str:
+        text = self.text(self.workbook_part)
+        if self._calc:
+            name, start, end, empty = self._calc
+            tag = text[start:end]
+            attributes = _without(tag[len(name) + 1 : -2 if empty else -1], "fullCalcOnLoad").rstrip()
+            closing = "/>" if empty else ">"
+            return text[:start] + f'<{name}{attributes} fullCalcOnLoad="1"{closing}' + text[end:]
+        position = self._before_calc if self._before_calc is not None else len(text)
+        return text[:position] + f'<{self._workbook_prefix}calcPr fullCalcOnLoad="1"/>' + text[position:]
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
-def _set_numbers(text: str, numbers: Mapping[str, float]) -> str:
-    if not numbers:
-        return text
-    remaining = dict(numbers)
-
-    def replace(match: re.Match) -> str:
-        attributes = _attributes(match.group(1))
-        reference = attributes.get("r")
-        if reference not in remaining:
-            return match.group(0)
-        value = remaining.pop(reference)
-        return f"<c{_without(match.group(1), 't').rstrip()}><v>{_number_text(value)}</v></c>"
-
-    text = _CELL.sub(replace, text)
-    for reference, value in sorted(remaining.items(), key=lambda item: split_reference(item[0])):
-        text = _insert_cell(text, reference, value)
-    return text
+_AFTER_CALC = {
+    "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+    "fileRecoveryPr", "webPublishObjects", "extLst",
+}  # fmt: skip
 
 
-def _insert_cell(text: str, reference: str, value: float) -> str:
-    """Add a cell the sheet does not have yet, in its row, in column order."""
-    row_number, column = split_reference(reference)
-    cell = f'<c r="{reference}"><v>{_number_text(value)}</v></c>'
-    for match in _ROW.finditer(text):
-        number = int(_attributes(match.group(1)).get("r", "0"))
-        if number == row_number:
-            inner = match.group(2) or ""
-            position = len(inner)
-            for existing in _CELL.finditer(inner):
-                if split_reference(_attributes(existing.group(1))["r"])[1] > column:
-                    position = existing.start()
-                    break
-            row = f"<row{match.group(1).rstrip('/').rstrip()}>{inner[:position]}{cell}{inner[position:]}</row>"
-            return text[: match.start()] + row + text[match.end() :]
-        if number > row_number:
-            return text[: match.start()] + f'<row r="{row_number}">{cell}</row>' + text[match.start() :]
-    if "<sheetData/>" in text:
-        return text.replace("<sheetData/>", f'<sheetData><row r="{row_number}">{cell}</row></sheetData>', 1)
-    return text.replace("</sheetData>", f'<row r="{row_number}">{cell}</row></sheetData>', 1)
+def _copy_of(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    target = zipfile.ZipInfo(info.filename, info.date_time)
+    target.compress_type = info.compress_type
+    target.comment = info.comment
+    target.extra = info.extra
+    target.create_system = info.create_system
+    target.external_attr = info.external_attr
+    target.internal_attr = info.internal_attr
+    return target
 
 
-def _clear_formula_caches(text: str) -> str:
-    def clear(match: re.Match) -> str:
-        inner = match.group(2)
-        if not inner or "<f" not in inner:
-            return match.group(0)
-        inner = re.sub(r"<v>.*?</v>|<v/>", "", inner, flags=re.DOTALL)
-        return f"<c{_without(match.group(1), 't')}>{inner}</c>"
+def _edit_sheet(sheet: _Sheet, numbers: Mapping[str, float], keep: set[str]) -> str:
+    """The sheet's text with the numbers written and the other formula cells' cached results removed."""
+    text, p = sheet.text, sheet.prefix
+    edits: list[tuple[int, int, str]] = []  # (start, end, new text)
+    for reference, cell in sheet.cells.items():
+        if reference in numbers:
+            attributes = _without(cell.attributes, "t").rstrip()
+            number = _number_text(numbers[reference])
+            edits.append((cell.start, cell.end, f"<{cell.name}{attributes}><{p}v>{number}</{p}v></{cell.name}>"))
+        elif cell.formula is not None and reference not in keep:
+            if cell.values or "t" in _attributes(cell.attributes):
+                edits.append((cell.start, cell.head, f"<{cell.name}{_without(cell.attributes, 't')}>"))
+                edits.extend((start, end, "") for start, end in cell.values)
+    rows = {row.number: row for row in sheet.rows}
+    new_cells: dict[int, list[str]] = {}  # cells of rows that are new, or were an empty <row/>
+    for (row_number, column), reference in sorted((split_reference(r), r) for r in numbers if r not in sheet.cells):
+        cell = f'<{p}c r="{reference}"><{p}v>{_number_text(numbers[reference])}</{p}v></{p}c>'
+        row = rows.get(row_number)
+        if row is None or row.inner < 0:
+            new_cells.setdefault(row_number, []).append(cell)
+        else:
+            following = next((c.start for c in row.cells if c.column > column), row.inner)
+            edits.append((following, following, cell))
+    new_rows: list[tuple[int, str]] = []
+    for row_number, cells in sorted(new_cells.items()):
+        row = rows.get(row_number)
+        if row is not None:  # an empty <row .../>: its attributes stay
+            body = text[row.start + 1 : row.end - 2].rstrip()
+            edits.append((row.start, row.end, f"<{body}>{''.join(cells)}</{_tag_name(body)}>"))
+            continue
+        row_text = f'<{p}row r="{row_number}">{"".join(cells)}</{p}row>'
+        following = next((r.start for r in sheet.rows if r.number > row_number), None)
+        if following is not None:
+            edits.append((following, following, row_text))
+        else:
+            new_rows.append((row_number, row_text))
+    if new_rows:
+        data_start, data_end, data_close = sheet.data
+        rows_text = "".join(t for _, t in new_rows)
+        if data_close >= 0:
+            edits.append((data_close, data_close, rows_text))
+        else:
+            body = text[data_start + 1 : data_end - 2].rstrip()
+            edits.append((data_start, data_end, f"<{body}>{rows_text}</{_tag_name(body)}>"))
+    return _applied(text, edits)
 
-    return _CELL.sub(clear, text)
+
+def _tag_name(start_tag_body: str) -> str:
+    return start_tag_body.split(None, 1)[0]
 
 
-def _calculate_on_load(text: str) -> str:
-    match = re.search(r"<calcPr\b([^>]*?)/>", text)
-    if match:
-        attributes = _without(match.group(1), "fullCalcOnLoad").rstrip()
-        return text[: match.start()] + f'<calcPr{attributes} fullCalcOnLoad="1"/>' + text[match.end() :]
-    following = re.search(
-        r"<(oleSize|customWorkbookViews|pivotCaches|smartTagPr|smartTagTypes|webPublishing|fileRecoveryPr|"
-        r"webPublishObjects|extLst)\b|</workbook>",
-        text,
-    )
-    return text[: following.start()] + '<calcPr fullCalcOnLoad="1"/>' + text[following.start() :]
+def _applied(text: str, edits: list[tuple[int, int, str]]) -> str:
+    pieces, last = [], 0
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        pieces.append(text[last:start])
+        pieces.append(new)
+        last = max(last, end)
+    pieces.append(text[last:])
+    return "".join(pieces)

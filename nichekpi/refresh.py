@@ -11,15 +11,28 @@ values to be written together with those already in the workbook for the same KP
 month. The workbook is then
 edited as a package (:mod:`nichekpi.package`), through a temporary file, with the
 previous version kept as a backup.
+
+A refresh is a transaction: :func:`transaction` holds an exclusive lock of refresh's
+own (on ``.NAME.nichekpi-lock`` beside the real file, with ``flock``; the file is removed
+when the refresh ends) from reading the
+workbook to replacing it, so a second refresh waits for the first, then reads what the
+first wrote. A workbook that is a symbolic link is followed: the real file is replaced
+and the link stays. Temporary files are flushed to disk before the atomic replace; a
+run killed outright leaves at most a temporary file ``.NAME.XXXXXXXX.tmp``, which the
+next refresh removes while it holds the lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nichekpi._files import replacing
+from nichekpi._files import exclusive, remove_stale_temporaries, replacing
 from nichekpi.catalog import Business, Catalog, default_catalog
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.exports import (
@@ -32,7 +45,9 @@ from nichekpi.exports import (
     parse_number,
     read_table,
 )
-from nichekpi.package import Package, cells_of_range
+from nichekpi.package import Package, PackageError, cells_of_range
+
+LOCK_WAIT = 30.0  #: seconds a refresh waits for another refresh of the same workbook
 
 
 class RefreshError(KpiError):
@@ -59,6 +74,7 @@ class Plan:
     unchanged: int = 0  #: values that were already in the workbook
     unfilled: list[str] = field(default_factory=list)  #: KPIs that no file gave any input for
     outside: list[str] = field(default_factory=list)  #: months of the files that the workbook does not have
+    skipped: list[str] = field(default_factory=list)  #: input cells left alone because they hold a formula
 
 
 def lock_files(workbook: Path) -> list[Path]:
@@ -93,8 +109,13 @@ def plan(
     survey_columns: Mapping[str, str] | None = None,
     survey_scale: str = "1-5",
     catalog: Catalog | None = None,
+    overwrite_formulas: bool = False,
 ) -> Plan:
-    """Read everything and work out the changes; nothing is written."""
+    """Read everything and work out the changes; nothing is written.
+
+    An input cell that holds a formula is left alone (and listed in ``skipped``) unless
+    ``overwrite_formulas`` is true.
+    """
     if not (inputs or orders or survey):
         raise RefreshError("give at least one of --inputs, --orders or --survey")
     window = parse_months(months)
@@ -103,86 +124,208 @@ def plan(
         raise RefreshError(f"{workbook} is open in Excel or LibreOffice ({locks[0].name} exists): close it first")
     if not workbook.is_file():
         raise RefreshError(f"{workbook}: no such file")
-    package = Package(workbook)
-    if "business_type" not in package.names:
-        raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
-    business_id = _business_id(package)
-    if not business_id:
-        where = package.names["business_type"]
-        raise RefreshError(
-            f"{workbook}: the business_type name ({where}) gives no business type; is it a nichekpi template?"
+    with Package(workbook) as package:
+        if "business_type" not in package.names:
+            raise RefreshError(f"{workbook}: not a nichekpi template (it has no business_type name)")
+        business_id = _business_id(package)
+        if not business_id:
+            where = package.names["business_type"]
+            raise RefreshError(
+                f"{workbook}: the business_type name ({where}) gives no business type; is it a nichekpi template?"
+            )
+        business = (catalog or default_catalog()).business(business_id)
+        column_of_month = _months(package)
+        cells: dict[str, tuple[str, list[str]]] = {}
+        for kpi in business.kpis:
+            for item in kpi.inputs:
+                name = f"in_{kpi.id}_{item.id}"
+                cells[name] = _range(package, name)
+                if len(cells[name][1]) < len(column_of_month):
+                    sheet, references = cells[name]
+                    raise RefreshError(
+                        f"{workbook}: the name {name} covers {len(references)} cells ({sheet}!{references[0]}:"
+                        f"{references[-1]}) but the workbook has {len(column_of_month)} months; "
+                        f"make it cover the whole row of months again (Formulas > Name Manager)"
+                    )
+
+        found: dict[tuple[str, str], tuple[float, str]] = {}  # (name, month) -> (value, source)
+        if orders:
+            _from_export(found, business, "orders", monthly_orders(orders, order_columns), orders)
+        if survey:
+            _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
+        if inputs:
+            found.update(_from_table(business, inputs))
+        _check_rules(business, found)
+
+        result = Plan(workbook, business)
+        outside = set()
+        old_values: dict[tuple[str, str], object] = {}
+        formulas: dict[tuple[str, str], str] = {}
+        for (name, month), (value, source) in sorted(found.items(), key=lambda item: (item[0][1], item[0][0])):
+            if window and not window[0] <= month <= window[1]:
+                continue
+            if month not in column_of_month:
+                outside.add(month)
+                continue
+            sheet, references = cells[name]
+            cell = references[column_of_month[month]]
+            if (sheet, cell) not in old_values:
+                old_values.update({(sheet, c): v for c, v in package.values(sheet, references).items()})
+                formulas.update({(sheet, c): f for c, f in package.formulas(sheet, references).items()})
+            old = old_values[(sheet, cell)]
+            if (sheet, cell) in formulas and not overwrite_formulas:
+                formula = f" (={formulas[(sheet, cell)]})" if formulas[(sheet, cell)] else ""
+                result.skipped.append(
+                    f"{sheet}!{cell} ({name}, {month}) holds a formula{formula}: left as it is, "
+                    f"not {_number(value)} from {source.name}; give --overwrite-formulas to replace it"
+                )
+                continue
+            if isinstance(old, float) and old == value and (sheet, cell) not in formulas:
+                result.unchanged += 1
+                continue
+            result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
+        _check_with_workbook(
+            business,
+            result.changes,
+            found,
+            lambda name, month: package.values(cells[name][0], [cells[name][1][column_of_month[month]]]).popitem()[1],
         )
-    business = (catalog or default_catalog()).business(business_id)
-    sheet, header = cells_of_range(_name(package, "months"))
-    month_of_column = {}
-    for position, day in enumerate(package.dates(sheet, header)):
-        if day is not None:
-            month_of_column[position] = f"{day.year:04d}-{day.month:02d}"
-    column_of_month = {m: p for p, m in month_of_column.items()}
-
-    cells: dict[str, tuple[str, list[str]]] = {}
-    for kpi in business.kpis:
-        for item in kpi.inputs:
-            name = f"in_{kpi.id}_{item.id}"
-            cells[name] = cells_of_range(_name(package, name))
-
-    found: dict[tuple[str, str], tuple[float, str]] = {}  # (name, month) -> (value, source)
-    if orders:
-        _from_export(found, business, "orders", monthly_orders(orders, order_columns), orders)
-    if survey:
-        _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
-    if inputs:
-        found.update(_from_table(business, inputs))
-    _check_rules(business, found)
-
-    result = Plan(workbook, business)
-    outside = set()
-    old_values = {}
-    for (name, month), (value, source) in sorted(found.items(), key=lambda item: (item[0][1], item[0][0])):
-        if window and not window[0] <= month <= window[1]:
-            continue
-        if month not in column_of_month:
-            outside.add(month)
-            continue
-        sheet, references = cells[name]
-        cell = references[column_of_month[month]]
-        if (sheet, cell) not in old_values:
-            old_values.update({(sheet, c): v for c, v in package.values(sheet, references).items()})
-        old = old_values[(sheet, cell)]
-        if isinstance(old, float) and old == value:
-            result.unchanged += 1
-            continue
-        result.changes.append(Change(month, name, f"{sheet}!{cell}", old, value, source.name))
-    _check_with_workbook(
-        business,
-        result.changes,
-        found,
-        lambda name, month: package.values(cells[name][0], [cells[name][1][column_of_month[month]]]).popitem()[1],
-    )
     given = {name for name, _ in found}
     result.unfilled = [k.id for k in business.kpis if not any(f"in_{k.id}_{i.id}" in given for i in k.inputs)]
     result.outside = sorted(outside)
     return result
 
 
-def apply(result: Plan) -> Path | None:
-    """Write the planned changes; returns the backup of the previous version (``None`` if nothing changed)."""
+_held: set[Path] = set()  # real paths whose lock this process holds
+
+
+def real_path(workbook: Path) -> Path:
+    """The file a refresh replaces: ``workbook`` itself, or the file its symbolic link points to."""
+    try:
+        return workbook.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise RefreshError(f"{workbook}: no such file") from None
+
+
+@contextlib.contextmanager
+def transaction(workbook: Path, *, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold refresh's own lock on the workbook, for a :func:`plan` and :func:`apply` in one piece.
+
+    A second refresh of the same file waits up to ``wait`` seconds, then is refused.
+    While the lock is held, temporary files left by a killed refresh are removed.
+    """
+    try:
+        real = workbook.resolve(strict=True)
+    except (OSError, RuntimeError):  # no such file: plan() says so
+        real = None
+    if real is None or real in _held or not real.is_file():
+        yield
+        return
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(exclusive(real, wait=wait))
+        remove_stale_temporaries(real)
+        remove_stale_temporaries(_backup_of(real))
+    except TimeoutError:
+        stack.close()
+        raise RefreshError(
+            f"{workbook}: another nichekpi refresh of this workbook has been running for {wait:g} seconds; "
+            "try again when it has finished"
+        ) from None
+    except OSError as error:
+        stack.close()
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise RefreshError(
+                f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there"
+            ) from None
+        raise RefreshError(f"{real.parent}: cannot lock the workbook there ({error.strerror or error})") from None
+    with stack:
+        _held.add(real)
+        try:
+            yield
+        finally:
+            _held.discard(real)
+
+
+def apply(result: Plan, *, wait: float = LOCK_WAIT) -> Path | None:
+    """Write the planned changes; returns the backup of the previous version (``None`` if nothing changed).
+
+    The workbook is re-read under the lock, so changes made meanwhile are kept. On any
+    failure the workbook (and its backup) are left as they were and no temporary file stays.
+    """
     if not result.changes:
         return None
-    if lock_files(result.workbook):
-        raise RefreshError(f"{result.workbook} was opened in Excel or LibreOffice meanwhile: close it first")
-    package = Package(result.workbook)
-    numbers = {}
-    for change in result.changes:
-        sheet, _, cell = change.cell.rpartition("!")
-        numbers[(sheet, cell)] = change.new
-    content = package.edited(numbers)
-    backup = result.workbook.with_name(f"{result.workbook.stem}.bak{result.workbook.suffix}")
-    with replacing(backup) as temporary:
-        temporary.write_bytes(result.workbook.read_bytes())
-    with replacing(result.workbook) as temporary:
-        temporary.write_bytes(content)
-    return backup
+    with transaction(result.workbook, wait=wait):
+        real = real_path(result.workbook)
+        if not real.stat().st_mode & 0o200:
+            raise RefreshError(f"{result.workbook} is read-only: make it writable first (its Properties, or chmod u+w)")
+        if not os.access(real.parent, os.W_OK):
+            raise RefreshError(f"{real.parent}: the folder is read-only; nichekpi cannot write the workbook there")
+        numbers = {}
+        for change in result.changes:
+            sheet, _, cell = change.cell.rpartition("!")
+            numbers[(sheet, cell)] = change.new
+        backup = _backup_of(real)
+
+        def still_closed() -> None:
+            if lock_files(result.workbook) or lock_files(real):
+                raise RefreshError(f"{result.workbook} was opened in Excel or LibreOffice meanwhile: close it first")
+
+        still_closed()
+        try:
+            with Package(real) as package:
+                header = package.names.get("months")
+                keep = (
+                    frozenset((cells_of_range(header)[0], c) for c in cells_of_range(header)[1])
+                    if header
+                    else frozenset()
+                )
+                with replacing(real, before_replace=still_closed) as temporary:
+                    with temporary.open("wb") as file:
+                        package.write(numbers, file, keep=keep)
+                    with replacing(backup) as copy:
+                        shutil.copyfile(real, copy)
+        except OSError as error:
+            reason = (
+                "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else (error.strerror or str(error))
+            )
+            raise RefreshError(f"{result.workbook}: could not write it: {reason}") from None
+    return backup if result.workbook.is_symlink() else _backup_of(result.workbook)
+
+
+def _backup_of(real: Path) -> Path:
+    return real.with_name(f"{real.stem}.bak{real.suffix}")
+
+
+def _months(package: Package) -> dict[str, int]:
+    """The month of each column of the month headers, as ``{"2026-01": 0, ...}``; refuses unreadable headers."""
+    sheet, header = _range(package, "months")
+    values = package.values(sheet, header)
+    formulas = package.formulas(sheet, header)
+    column_of_month: dict[str, int] = {}
+    for position, reference in enumerate(header):
+        where = f"{package.path}: the month header {sheet}!{reference}"
+        value = values[reference]
+        day = package.date_of(value) if isinstance(value, float) else None
+        if day is None:
+            if value is None and reference in formulas:
+                raise RefreshError(
+                    f"{where} is a formula without a computed value: open the workbook in Excel or LibreOffice, "
+                    "save it, then refresh again"
+                )
+            shown = (
+                "it is empty" if value is None else f"got {_number(value) if isinstance(value, float) else repr(value)}"
+            )
+            raise RefreshError(f"{where} must be a date in its month; {shown}")
+        month = f"{day.year:04d}-{day.month:02d}"
+        if month in column_of_month:
+            raise RefreshError(f"{where} is {month} again; each month has one column")
+        column_of_month[month] = position
+    return column_of_month
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else repr(value)
 
 
 def _business_id(package: Package) -> str:
@@ -199,6 +342,14 @@ def _name(package: Package, name: str) -> str:
         return package.names[name]
     except KeyError:
         raise RefreshError(f"{package.path}: the workbook has no name {name!r}; is it a nichekpi template?") from None
+
+
+def _range(package: Package, name: str) -> tuple[str, list[str]]:
+    text = _name(package, name)
+    try:
+        return cells_of_range(text)
+    except PackageError:
+        raise RefreshError(f"{package.path}: the name {name} refers to {text!r}, not to a row of cells") from None
 
 
 def _check_rules(business: Business, found: Mapping[tuple[str, str], tuple[float, Path]]) -> None:
