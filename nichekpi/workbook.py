@@ -17,9 +17,10 @@ and charts, one landscape page), and a hidden *Chart data* sheet for the charts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -40,15 +41,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from nichekpi._files import replacing
 from nichekpi._ooxml import tidy_file
-from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi
+from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi, words
+from nichekpi.errors import KpiInputError
 
 FUNCTIONS = frozenset(
     {"IF", "AND", "OR", "COUNT", "COUNTA", "INT", "ISNUMBER", "SUM", "MAX", "MIN", "INDEX", "MATCH", "NA", "ROUND"}
 )
 """The only spreadsheet functions the templates use: known to Excel, LibreOffice and Google Sheets."""
 
-WORDS = tomllib.loads(resources.files("nichekpi").joinpath("data", "words.en.toml").read_text(encoding="utf-8"))
-"""Every word the workbooks show, by key (``data/words.en.toml``)."""
+WORDS = words("en")
+"""Every word the English workbooks show, by key (``data/words.en.toml``; ``words.es.toml`` and
+``words.fr.toml`` hold the same keys)."""
 
 MONTHS = 12
 FIRST_MONTH_COLUMN = 4  # D on the Inputs sheet
@@ -60,7 +63,7 @@ NOT_SCORED = WORDS["cell"]["not_scored"]  #: the tier of a value whose benchmark
 CHECK_BENCHMARKS = WORDS["cell"]["check_benchmarks"]  #: the tier while the thresholds are out of order
 LATEST = WORDS["cell"]["latest"]  #: the Dashboard's month choice that follows the data
 MONTH_CHOICE = "H2"  #: the Dashboard cell where the planner chooses the month shown
-BENCH_CHECK_COLUMN = 11  # K on Benchmarks: empty, or the warning that the thresholds are out of order
+BENCH_CHECK_COLUMN = 12  # L on Benchmarks: empty, or the warning that the thresholds are out of order
 BUSINESS_TYPE_CELL = "'Chart data'!$A$1"  #: the cell the name business_type points at
 
 # Tier colours: the same meaning on every sheet. (fill, font)
@@ -70,6 +73,26 @@ TIER_COLOURS = {
     "Above average": ("C6E0B4", "375623"),
     "Exceptional": ("9BC2E6", "1F3864"),
 }
+_CURRENCIES = tomllib.loads(resources.files("nichekpi").joinpath("data", "currencies.toml").read_text(encoding="utf-8"))
+_CURRENCY = ("USD", "$", False)  # the money of the workbook being built: code, symbol, after the number
+_W = WORDS  # the words of the workbook being built (build_workbook sets its language's)
+
+
+def _tier(name: str) -> str:
+    """A tier's name (``TIERS``) in the workbook's language."""
+    return _W["tiers_names"][name]
+
+
+def _cell(key: str) -> str:
+    """A short word a cell shows (``check inputs`` ...), in the workbook's language."""
+    return _W["cell"][key]
+
+
+def _better(direction: str) -> str:
+    """``higher`` or ``lower`` in the workbook's language."""
+    return _W["better"][direction]
+
+
 _NEUTRAL_COLOUR = "A6A6A6"  # bars of a value that is not scored
 _LINE_COLOURS = {"typical": "BF8F00", "above_average": "548235", "exceptional": "203864"}
 
@@ -172,7 +195,7 @@ def _tier_rules(ws, cells: str, tier_cell: str) -> None:
         ws.conditional_formatting.add(
             cells,
             FormulaRule(
-                formula=[f'{tier_cell}="{name}"'],
+                formula=[f'{tier_cell}="{_tier(name)}"'],
                 fill=PatternFill("solid", start_color=fill, end_color=fill),
                 font=Font(color=font, bold=name == "Exceptional"),
             ),
@@ -190,8 +213,8 @@ def _kpi_formula(kpi: Kpi, refs: Sequence[str]) -> str:
     checks = ",".join(formula.spreadsheet_checks(refs))
     value = formula.spreadsheet_formula(refs)
     return (
-        f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{CHECK_INPUTS}",'
-        f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{CHECK_INPUTS}"))))'
+        f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{_cell("check_inputs")}",'
+        f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{_cell("check_inputs")}"))))'
     )
 
 
@@ -199,9 +222,9 @@ def _ytd_formula(kpi: Kpi, refs: Sequence[str], helpers: Mapping[str, int]) -> s
     """Year to date from the added-up inputs ``refs`` (the Inputs sheet's year-to-date cells)."""
     count, last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("counted", "last", "first"))
     checks = ",".join(kpi.formula.spreadsheet_checks(refs))
-    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{CHECK_INPUTS}")'
+    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{_cell("check_inputs")}")'
     if kpi.yearly_benchmark:  # stocks: a month missing in between would drop its flows from the sums
-        value = f'IF({last}-{first}+1>{count},"{CHECK_INPUTS}",{value})'
+        value = f'IF({last}-{first}+1>{count},"{_cell("check_inputs")}",{value})'
     return f'=IF({count}=0,"",{value})'
 
 
@@ -212,11 +235,13 @@ def _tier_expression(value: str, kpi: Kpi, bench_row: int) -> str:
     for key, column in zip(TIER_KEYS, "DEF"):
         bench = f"Benchmarks!${column}${bench_row}"
         skipped = "TRUE" if key == "typical" else "FALSE"  # a missing typical threshold: Typical
-        reached[key] = f'IF(ISNUMBER({bench}),IF({direction}="lower",{value}<={bench},{value}>={bench}),{skipped})'
-    below, typical, above, exceptional = TIERS
+        reached[key] = (
+            f'IF(ISNUMBER({bench}),IF({direction}="{_better("lower")}",{value}<={bench},{value}>={bench}),{skipped})'
+        )
+    below, typical, above, exceptional = (_tier(name) for name in TIERS)
     check = f"Benchmarks!${_col(BENCH_CHECK_COLUMN)}${bench_row}"
     return (
-        f'IF({check}<>"","{CHECK_BENCHMARKS}",IF({reached["exceptional"]},"{exceptional}",'
+        f'IF({check}<>"","{_cell("check_benchmarks")}",IF({reached["exceptional"]},"{exceptional}",'
         f'IF({reached["above_average"]},"{above}",IF({reached["typical"]},"{typical}","{below}"))))'
     )
 
@@ -228,7 +253,9 @@ def _tier_formula(value: str, kpi: Kpi, bench_row: int, *, months: str | None) -
     """
     scored = _tier_expression(value, kpi, bench_row)
     if kpi.yearly_benchmark:
-        scored = f'"{NOT_SCORED}"' if months is None else f'IF({months}<{MONTHS},"{NOT_SCORED}",{scored})'
+        scored = (
+            f'"{_cell("not_scored")}"' if months is None else f'IF({months}<{MONTHS},"{_cell("not_scored")}",{scored})'
+        )
     return f'=IF(ISNUMBER({value}),{scored},"")'
 
 
@@ -240,13 +267,17 @@ _SOURCE_WIDTH = 80  # the article sentences on Benchmarks
 
 
 def _start_here(ws, business: Business, year: int) -> None:
-    words = WORDS["start"]
+    words = _W["start"]
     source = business.source
-    ws["A1"] = WORDS["titles"]["start"].format(business=business.name, year=year)
+    ws["A1"] = _W["titles"]["start"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = WORDS["titles"]["made_by"]
+    ws["A2"] = _W["titles"]["made_by"]
     ws["A2"].font = _SUBTITLE
-    published = source.published.strftime("%d %B %Y") if source.published else words["no_date"]
+    if source.published:
+        day = source.published
+        published = f"{day.day:02d} {_W['months']['long'][day.month - 1]} {day.year}"
+    else:
+        published = words["no_date"]
     origin = (
         words["origin_article"].format(
             title=source.title, language=source.language, published=published, market=source.market or "US"
@@ -268,7 +299,8 @@ def _start_here(ws, business: Business, year: int) -> None:
         row += 1
     for name in (*reversed(TIERS), NOT_SCORED):
         fill, font = TIER_COLOURS.get(name, (_NEUTRAL_COLOUR, "000000"))
-        cell = ws.cell(row=row, column=2, value=f"{name}: {WORDS['tiers'][name]}")
+        shown = _tier(name) if name in TIERS else _W["cell"]["not_scored"]
+        cell = ws.cell(row=row, column=2, value=f"{shown}: {_W['tiers'][name]}")
         cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
         cell.font = Font(color=font, bold=name == "Exceptional")
         row += 1
@@ -305,7 +337,7 @@ def _paragraph(ws, row: int, label: str, text: str) -> None:
 
 
 def _validation(kind: str, **options) -> DataValidation:
-    words = WORDS["validation"]
+    words = _W["validation"]
     validation = DataValidation(**options)
     validation.error, validation.errorTitle = words[kind], words[f"{kind}_title"]
     validation.showErrorMessage = True
@@ -313,11 +345,11 @@ def _validation(kind: str, **options) -> DataValidation:
 
 
 def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
-    ws["A1"] = WORDS["titles"]["inputs"].format(business=business.name, year=year)
+    ws["A1"] = _W["titles"]["inputs"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = WORDS["titles"]["inputs_subtitle"]
+    ws["A2"] = _W["titles"]["inputs_subtitle"]
     ws["A2"].font = _SUBTITLE
-    _header(ws, 3, [*WORDS["headers"]["inputs"], *([None] * MONTHS), WORDS["headers"]["year_to_date"]])
+    _header(ws, 3, [*_W["headers"]["inputs"], *([None] * MONTHS), _W["headers"]["year_to_date"]])
     for month in range(MONTHS):
         cell = ws.cell(row=3, column=FIRST_MONTH_COLUMN + month, value=dt.date(year, month + 1, 1))
         cell.number_format = _MONTH_FORMAT
@@ -372,13 +404,13 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
 
 
 def _kpis(ws, business: Business, year: int, where: Layout) -> None:
-    words = WORDS["cell"]
-    ws["A1"] = WORDS["titles"]["kpis"].format(business=business.name, year=year)
+    words = _W["cell"]
+    ws["A1"] = _W["titles"]["kpis"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
     _header(
         ws,
         2,
-        [*WORDS["headers"]["kpis"], *([None] * MONTHS), WORDS["headers"]["year_to_date"], WORDS["headers"]["covers"]],
+        [*_W["headers"]["kpis"], *([None] * MONTHS), _W["headers"]["year_to_date"], _W["headers"]["covers"]],
     )
     for month in range(MONTHS):
         cell = ws.cell(row=2, column=KPI_FIRST_MONTH_COLUMN + month)
@@ -392,7 +424,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
         helpers = where.helper_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.name).font = Font(bold=True)
         ws.cell(row=row, column=2, value=kpi.unit.label)
-        ws.cell(row=row + 1, column=1, value=WORDS["headers"]["tier"]).alignment = Alignment(indent=2)
+        ws.cell(row=row + 1, column=1, value=_W["headers"]["tier"]).alignment = Alignment(indent=2)
         ws.cell(row=row + 1, column=1).font = Font(italic=True, color="595959")
         count = f"${_col(YTD_COLUMN)}${helpers['counted']}"
         for month in range(MONTHS + 1):
@@ -455,7 +487,7 @@ def _helpers(ws, business: Business, where: Layout) -> None:
     One cell per month, so that no formula needs a range evaluated as an array.
     """
     first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
-    words = WORDS["helpers"]
+    words = _W["helpers"]
     labels = {where.latest_row: words["latest"], where.short_row: words["short"], where.long_row: words["long"]}
     labels[where.latest_row + 3] = words["shown"]
     for month in range(MONTHS):
@@ -463,8 +495,8 @@ def _helpers(ws, business: Business, where: Layout) -> None:
         letter = _col(column)
         seen = ",".join(f"{letter}{where.helper_rows[k.id]['seen']}" for k in business.kpis)
         ws.cell(row=where.latest_row, column=column, value=f"=MAX({seen})")
-        ws.cell(row=where.short_row, column=column, value=WORDS["months"]["short"][month])
-        ws.cell(row=where.long_row, column=column, value=WORDS["months"]["long"][month])
+        ws.cell(row=where.short_row, column=column, value=_W["months"]["short"][month])
+        ws.cell(row=where.long_row, column=column, value=_W["months"]["long"][month])
     latest = f"=MAX({first_month}{where.latest_row}:{last_month}{where.latest_row})"
     ws.cell(row=where.latest_row, column=YTD_COLUMN, value=latest)
     names = f"${first_month}${where.long_row}:${last_month}${where.long_row}"
@@ -515,21 +547,23 @@ def _helpers(ws, business: Business, where: Layout) -> None:
 
 
 def _benchmarks(ws, business: Business, where: Layout) -> None:
-    ws["A1"] = WORDS["titles"]["benchmarks"].format(business=business.name)
+    ws["A1"] = _W["titles"]["benchmarks"].format(business=business.name)
     ws["A1"].font = _TITLE
-    _header(ws, 2, WORDS["headers"]["benchmarks"])
-    direction = _validation("direction", type="list", formula1='"higher,lower"', allow_blank=False)
+    _header(ws, 2, _W["headers"]["benchmarks"])
+    direction = _validation(
+        "direction", type="list", formula1=f'"{_better("higher")},{_better("lower")}"', allow_blank=False
+    )
     ws.add_data_validation(direction)
-    warning = WORDS["cell"]["thresholds_wrong"]
+    warning = _W["cell"]["thresholds_wrong"]
     for kpi in business.kpis:
         row = where.bench_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.id)
         ws.cell(row=row, column=2, value=kpi.name)
-        better = ws.cell(row=row, column=3, value=kpi.better)
+        better = ws.cell(row=row, column=3, value=_better(kpi.better))
         better.protection, better.fill, better.border = _UNLOCKED, _INPUT_FILL, _BOX
         direction.add(better.coordinate)
         # A number, in order with the row's other thresholds (checked with the typed value in place).
-        sign = f'IF($C${row}="lower",-1,1)'
+        sign = f'IF($C${row}="{_better("lower")}",-1,1)'
         pairs = [f"OR(COUNT(${a}${row},${b}${row})<2,(${b}${row}-${a}${row})*{sign}>=0)" for a, b in ("DE", "EF", "DF")]
         formula = f"AND(ISNUMBER(D{row}),{','.join(pairs)})"  # within Excel's 255 characters
         threshold = _validation("threshold", type="custom", formula1=formula)
@@ -548,23 +582,41 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
                 sentences.append(sentence)
         quoted = " ".join(f"\u201c{s}\u201d" for s in sentences)
         ws.cell(row=row, column=8, value=quoted).alignment = _WRAP
-        ws.cell(row=row, column=9, value=kpi.note or None).alignment = _WRAP
-        period = WORDS["period"]["year" if kpi.yearly_benchmark else "any"]
-        ws.cell(row=row, column=10, value=period).alignment = _WRAP
+        translated = []
+        for key in TIER_KEYS:
+            sentence = kpi.translated_sources.get(key)
+            if sentence and sentence not in translated:
+                translated.append(sentence)
+        translation = " ".join(f"\u201c{s}\u201d" for s in translated)
+        ws.cell(row=row, column=9, value=translation or None).alignment = _WRAP
+        ws.cell(row=row, column=10, value=kpi.note or None).alignment = _WRAP
+        period = _W["period"]["year" if kpi.yearly_benchmark else "any"]
+        ws.cell(row=row, column=11, value=period).alignment = _WRAP
         check = ws.cell(row=row, column=BENCH_CHECK_COLUMN, value=f'=IF({_order_ok(row)},"","{warning}")')
         check.alignment = _WRAP
         check.font = Font(bold=True, color="FFFFFF")
         for column in (1, 2, 3, 4, 5, 6, 7):
             ws.cell(row=row, column=column).alignment = Alignment(vertical="top", wrap_text=column in (1, 2))
-        _fit_height(ws, row, (quoted, _SOURCE_WIDTH - 4), (kpi.note, 32), (kpi.name, 26), (period, 30))
+        _fit_height(
+            ws,
+            row,
+            (quoted, _SOURCE_WIDTH - 4),
+            (translation, _SOURCE_WIDTH - 4),
+            (kpi.note, 32),
+            (kpi.name, 26),
+            (period, 30),
+        )
     last = max(where.bench_rows.values())
     check_column = _col(BENCH_CHECK_COLUMN)
     ws.conditional_formatting.add(
         f"{check_column}3:{check_column}{last}",
         FormulaRule(formula=[f'{check_column}3<>""'], fill=_WARNING_FILL, font=Font(bold=True, color="FFFFFF")),
     )
+    if any(k.unit.style == "currency" for k in business.kpis):
+        note = ws.cell(row=last + 2, column=8, value=_W["benchmarks"]["currency"].format(currency=_CURRENCY[0]))
+        note.font = _SUBTITLE
     ws.row_dimensions[2].height = 30
-    for column, width in zip("ABCDEFGHIJK", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, 34, 34, 34)):
+    for column, width in zip("ABCDEFGHIJKL", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, _SOURCE_WIDTH, 34, 34, 34)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "C3"
     ws.print_area = f"A1:{check_column}{last}"
@@ -579,8 +631,11 @@ def _order_ok(row: int) -> str:
     pairs = []
     for low, high in ((0, 1), (1, 2), (0, 2)):
         a, b = cells[low], cells[high]
-        pairs.append(f'IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({direction}="lower",{b}<={a},{b}>={a}),TRUE)')
-    return f'AND(OR({direction}="higher",{direction}="lower"),{",".join(valid)},{",".join(pairs)})'
+        pairs.append(
+            f'IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({direction}="{_better("lower")}",{b}<={a},{b}>={a}),TRUE)'
+        )
+    higher, lower = _better("higher"), _better("lower")
+    return f'AND(OR({direction}="{higher}",{direction}="{lower}"),{",".join(valid)},{",".join(pairs)})'
 
 
 def _number_text(kpi: Kpi, cell: str) -> str:
@@ -588,19 +643,22 @@ def _number_text(kpi: Kpi, cell: str) -> str:
     if kpi.unit.style == "percent":
         return f'ROUND({cell}*100,1)&"%"'
     if kpi.unit.style == "currency":
+        if _CURRENCY[2]:
+            return f'ROUND({cell},2)&" {kpi.unit.label}"'
         return f'"{kpi.unit.label}"&ROUND({cell},2)'
     return f"ROUND({cell},2)"
 
 
 def threshold_label(kpi: Kpi, key: str, threshold: float | None) -> str:
     """The legend of a threshold line, as the chart data sheet computes it (for the tests and the README)."""
-    name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
+    name = _W["headers"]["tier_keys"][TIER_KEYS.index(key)]
     if threshold is None:
-        return f"{name}: {WORDS['cell']['not_set']}"
+        return f"{name}: {_W['cell']['not_set']}"
     if kpi.unit.style == "percent":
         number = f"{round(threshold * 100, 1):g}%"
     elif kpi.unit.style == "currency":
-        number = f"{kpi.unit.label}{round(threshold, 2):g}"
+        amount = f"{round(threshold, 2):g}"
+        number = f"{amount} {kpi.unit.label}" if _CURRENCY[2] else f"{kpi.unit.label}{amount}"
     else:
         number = f"{round(threshold, 2):g}"
     return f"{name} {number}"
@@ -625,21 +683,21 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
         value_row = where.kpi_rows[kpi.id]
         bench_row = where.bench_rows[kpi.id]
         for name in (*TIERS, NOT_SCORED):
-            ws.cell(row=row, column=1, value=name)
+            ws.cell(row=row, column=1, value=_tier(name) if name in TIERS else _W["cell"]["not_scored"])
             for month in range(MONTHS):
                 column = _col(KPI_FIRST_MONTH_COLUMN + month)
                 value, tier = f"KPIs!{column}{value_row}", f"KPIs!{column}{value_row + 1}"
                 if name in TIERS:
-                    shown = f'{tier}="{name}"'
+                    shown = f'{tier}="{_tier(name)}"'
                 else:  # not scored, or check benchmarks: a neutral bar
-                    shown = f"AND(ISNUMBER({value}),{','.join(f'{tier}<>{chr(34)}{t}{chr(34)}' for t in TIERS)})"
+                    shown = f"AND(ISNUMBER({value}),{','.join(f'{tier}<>{chr(34)}{_tier(t)}{chr(34)}' for t in TIERS)})"
                 ws.cell(row=row, column=2 + month, value=f"=IF({shown},{value},NA())")
             rows[kpi.id][name] = row
             row += 1
         for key, column in zip(TIER_KEYS, "DEF"):
             bench = f"Benchmarks!${column}${bench_row}"
-            name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
-            label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {WORDS["cell"]["not_set"]}")'
+            name = _W["headers"]["tier_keys"][TIER_KEYS.index(key)]
+            label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {_W["cell"]["not_set"]}")'
             ws.cell(row=row, column=1, value=label)  # the line's name in the chart legend
             for month in range(MONTHS):
                 ws.cell(row=row, column=2 + month, value=f"=IF(ISNUMBER({bench}),{bench},NA())")
@@ -679,14 +737,14 @@ def chart_boxes(count: int, top_row: int) -> list[tuple[int, int, int, int]]:
 
 
 def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb) -> None:
-    titles = WORDS["titles"]
+    titles = _W["titles"]
     ws["A1"] = titles["dashboard"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
     ws["A2"] = titles["month_shown"]
     ws["A2"].font = Font(bold=True, size=12)
     shown = where.shown_cell
     month = ws["B2"]
-    month.value = f'=IF({shown}=0,"{WORDS["cell"]["no_data"]}",INDEX(months,1,{shown}))'
+    month.value = f'=IF({shown}=0,"{_W["cell"]["no_data"]}",INDEX(months,1,{shown}))'
     month.number_format = "mmmm yyyy"
     month.font = Font(bold=True, size=12)
     ws.merge_cells("B2:D2")
@@ -695,9 +753,9 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     choose.alignment = Alignment(horizontal="right")
     ws.merge_cells("F2:G2")
     choice = ws[MONTH_CHOICE]
-    choice.value = LATEST
+    choice.value = _W["cell"]["latest"]
     choice.fill, choice.border, choice.protection = _INPUT_FILL, _BOX, _UNLOCKED
-    options = ",".join([LATEST, *WORDS["months"]["long"]])
+    options = ",".join([_W["cell"]["latest"], *_W["months"]["long"]])
     validation = _validation("month", type="list", formula1=f'"{options}"', allow_blank=False)
     ws.add_data_validation(validation)
     validation.add(MONTH_CHOICE)
@@ -705,7 +763,7 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     ws["I2"].font = Font(size=8, italic=True, color="595959")
     ws["I2"].alignment = Alignment(wrap_text=True)
     ws.row_dimensions[2].height = 22
-    _header(ws, 4, WORDS["headers"]["dashboard"])
+    _header(ws, 4, _W["headers"]["dashboard"])
     for n, kpi in enumerate(business.kpis):
         row = 5 + n
         at = f"KPIs!${_col(YTD_COLUMN)}${where.helper_rows[kpi.id]['upto']}"  # this KPI's latest month shown
@@ -809,13 +867,53 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Referenc
 
 
 def build_workbook(
-    business: Business, year: int, values: Mapping[tuple[str, str], Sequence[object]] | None = None
+    business: Business,
+    year: int,
+    values: Mapping[tuple[str, str], Sequence[object]] | None = None,
+    *,
+    lang: str = "en",
+    currency: str = "USD",
 ) -> Workbook:
-    """The template workbook of ``business`` for ``year``.
+    """The template workbook of ``business`` for ``year``, every word in ``lang`` (en, es or fr).
 
     ``values`` fills inputs: ``{(kpi_id, input_id): [12 monthly values or None]}``.
+    ``currency`` (an ISO code such as ``EUR``) sets the money format; the thresholds stay
+    the article's US-dollar figures. Defined names are the same in every language.
     """
-    values = values or {}
+    global _W, _CURRENCY
+    saved = _W, _CURRENCY
+    _W, _CURRENCY = words(lang), money(currency, lang)
+    try:
+        return _build(with_currency(business.in_language(lang), _CURRENCY), year, values or {})
+    finally:
+        _W, _CURRENCY = saved
+
+
+def money(currency: str, lang: str = "en") -> tuple[str, str, bool]:
+    """``(code, symbol, after)`` of an ISO currency code: how a workbook in ``lang`` shows money."""
+    code = currency.strip().upper() if isinstance(currency, str) else ""
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise KpiInputError(f"currency must be a three-letter ISO code such as USD or EUR; got {currency!r}")
+    symbols = _CURRENCIES["symbols"]
+    return code, symbols.get(code, code), _CURRENCIES["position"][lang] == "after"
+
+
+def with_currency(business: Business, currency: tuple[str, str, bool]) -> Business:
+    """``business`` with its money shown in ``currency`` (see :func:`money`): units and input units."""
+    code, symbol, after = currency
+    number = "#,##0.00"
+    excel_format = f'{number}" {symbol}"' if after else f'"{symbol}"{number}'
+    kpis = []
+    for kpi in business.kpis:
+        unit = kpi.unit
+        if unit.style == "currency":
+            unit = replace(unit, label=symbol, excel_format=excel_format)
+        inputs = tuple(replace(i, unit=symbol) if i.unit == "$" else i for i in kpi.inputs)
+        kpis.append(replace(kpi, unit=unit, inputs=inputs))
+    return replace(business, kpis=tuple(kpis))
+
+
+def _build(business: Business, year: int, values: Mapping[tuple[str, str], Sequence[object]]) -> Workbook:
     where = layout(business)
     wb = Workbook()
     start = wb.active
@@ -852,9 +950,46 @@ def build_workbook(
         ws.page_margins.header = ws.page_margins.footer = 0.3
         ws.oddHeader.left.text = header
         ws.oddHeader.right.text = ws.title.replace("&", "&&")
-        ws.oddFooter.center.text = WORDS["titles"]["print_footer"]
+        ws.oddFooter.center.text = _W["titles"]["print_footer"]
     wb.active = 0
+    _rename_sheets(wb, {english: _W["sheets"][key] for key, english in WORDS["sheets"].items()})
     return wb
+
+
+def _sheet_ref(name: str) -> str:
+    """A sheet's name as a formula writes it: quoted unless plain letters."""
+    if re.fullmatch(r"[A-Za-z_]+", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _rename_sheets(wb: Workbook, names: Mapping[str, str]) -> None:
+    """Give the sheets their names in the workbook's language, and every reference to them."""
+    if all(old == new for old, new in names.items()):
+        return
+    pattern = re.compile("|".join(rf"(?<![\w']){re.escape(_sheet_ref(old))}!" for old in names))
+    back = {_sheet_ref(old): _sheet_ref(new) for old, new in names.items()}
+
+    def renamed(text: str) -> str:
+        return pattern.sub(lambda m: back[m.group(0)[:-1]] + "!", text)
+
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.value = renamed(cell.value)
+        for chart in ws._charts:
+            for part in (chart, *getattr(chart, "_charts", [])):
+                for series in part.series:
+                    refs = (series.val and series.val.numRef, series.cat and series.cat.numRef)
+                    for ref in (*refs, series.tx and series.tx.strRef):
+                        if ref is not None and ref.f:
+                            ref.f = renamed(ref.f)
+        ws.oddHeader.right.text = names.get(ws.title, ws.title).replace("&", "&&")
+    for name in wb.defined_names.values():
+        name.attr_text = renamed(name.attr_text)
+    for ws in wb.worksheets:
+        ws.title = names.get(ws.title, ws.title)
 
 
 def _define_names(wb: Workbook, business: Business, where: Layout) -> None:

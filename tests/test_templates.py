@@ -180,7 +180,7 @@ def test_benchmarks_say_which_period_each_is_meant_for(built):
     business, wb = built
     ws = wb["Benchmarks"]
     for kpi in business.kpis:
-        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=10).value
+        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=11).value
         stock = any(how != "sum" for how in kpi.formula.period.values())
         assert period.startswith("a whole year" if stock else "any period"), kpi.id
 

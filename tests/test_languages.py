@@ -1,0 +1,103 @@
+"""Spanish and French: every word has a translation, and the workbooks meet no English word."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+import pytest
+
+from nichekpi.catalog import LANGUAGES, TIERS, default_catalog, tier_names, words
+from nichekpi.workbook import build_workbook, example_values
+
+CATALOG = default_catalog()
+
+
+def _keys(table: dict, prefix: str = "") -> dict[str, object]:
+    found = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            found |= _keys(value, f"{prefix}{key}.")
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES[1:])
+def test_every_word_has_a_translation(lang):
+    english, other = _keys(words("en")), _keys(words(lang))
+    assert sorted(english) == sorted(other)
+    for key, value in english.items():
+        assert type(other[key]) is type(value), key
+        assert other[key], key
+        if isinstance(value, list):
+            assert len(other[key]) == len(value), key
+
+
+def test_every_unit_has_a_label_in_each_language():
+    units = tomllib.loads(resources.files("nichekpi").joinpath("data", "units.toml").read_text(encoding="utf-8"))
+    for unit_id, spec in units.items():
+        for lang in LANGUAGES[1:]:
+            assert spec.get(lang), f"unit {unit_id} has no {lang} label"
+
+
+@pytest.mark.parametrize("business", list(CATALOG), ids=lambda b: b.id)
+def test_every_catalog_text_has_a_translation(business):
+    assert business.missing_translations() == []
+
+
+def test_a_missing_translation_is_listed_and_falls_back_to_english():
+    business = CATALOG.business("soundwave-art")
+    cac = business.kpis[0]
+    bare = type(business)(
+        **{**business.__dict__, "names": {}, "kpis": (type(cac)(**{**cac.__dict__, "translations": {}}),)}
+    )
+    missing = bare.missing_translations()
+    assert "es: name" in missing and "fr: KPI cac: input new_customers: label" in missing
+    assert "en: KPI cac: sources: typical" in missing
+    spanish = bare.in_language("es")
+    assert spanish.name == "Personalized soundwave art" and spanish.kpis[0].inputs[1].label == "New customers"
+
+
+def test_tier_names_are_the_issue_table():
+    assert tier_names("en") == TIERS
+    assert tier_names("es") == ("Por debajo de lo típico", "Típico", "Por encima del promedio", "Excepcional")
+    assert tier_names("fr") == ("En dessous du typique", "Typique", "Supérieur à la moyenne", "Exceptionnel")
+
+
+def _english_words() -> set[str]:
+    """The English UI strings: words.en.toml and the catalog's English names and labels,
+    less the ones that read the same in Spanish or French."""
+    same = {"KPI", "KPIs", "%", "CSAT", "NPS", "$", "ratio", "points", "kg", "Note", "clients", "consultations"}
+    found = set()
+    for value in _keys(words("en")).values():
+        for text in value if isinstance(value, list) else [value]:
+            found.add(text)
+    for business in CATALOG:
+        found.add(business.name)
+        for kpi in business.kpis:
+            found |= {kpi.name, kpi.note, *kpi.translated_sources.values()} | set(
+                kpi.translations.get("en", {}).get("sources", {}).values()
+            )
+            for item in kpi.inputs:
+                found |= {item.label, item.unit, item.help}
+    return {text for text in found if text and text not in same and len(text) > 2}
+
+
+ENGLISH = _english_words()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES[1:])
+@pytest.mark.parametrize("business", list(CATALOG), ids=lambda b: b.id)
+def test_no_english_ui_string_in_a_spanish_or_french_workbook(business, lang):
+    wb = build_workbook(business, 2026, example_values(business), lang=lang, currency="EUR")
+    shown = [ws.title for ws in wb.worksheets]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            shown += [c.value for c in row if isinstance(c.value, str)]
+        shown += [ws.oddHeader.left.text or "", ws.oddHeader.right.text or "", ws.oddFooter.center.text or ""]
+        shown += [v.error or "" for v in ws.data_validations.dataValidation]
+        shown += [v.errorTitle or "" for v in ws.data_validations.dataValidation]
+        shown += [v.formula1 or "" for v in ws.data_validations.dataValidation]
+    english = [(text, word) for text in shown for word in ENGLISH if f'"{word}"' in text or text == word]
+    assert english == []
