@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib import resources
 
 import pytest
 
 from nichekpi.catalog import LANGUAGES, TIERS, default_catalog, tier_names, words
+from nichekpi.cli import main
 from nichekpi.workbook import build_workbook, example_values
 
 CATALOG = default_catalog()
@@ -101,3 +103,50 @@ def test_no_english_ui_string_in_a_spanish_or_french_workbook(business, lang):
         shown += [v.formula1 or "" for v in ws.data_validations.dataValidation]
     english = [(text, word) for text in shown for word in ENGLISH if f'"{word}"' in text or text == word]
     assert english == []
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_kpis_in_spanish(capsys):
+    status, out, _ = run(capsys, "kpis", "custom-miniature-modeling", "--lang", "es")
+    assert status == 0
+    assert out.startswith("Modelismo en miniatura personalizado (custom-miniature-modeling)")
+    assert "NOMBRE" in out and "POR ENCIMA DEL PROMEDIO" in out
+    assert "Valor de pedido promedio (AOV)" in out and "más bajo" in out
+    status, out, _ = run(capsys, "kpis", "custom-dollhouses", "--lang", "fr", "--json")
+    assert json.loads(out)[0]["name"] == "Score de satisfaction client (CSAT)"
+
+
+def test_cli_score_in_french(capsys):
+    # Dreamscape Miniatures: (330 - 40) / 320 = 0.90625, past the 0.80 exceptional threshold
+    status, out, _ = run(capsys, "score", "custom-dollhouses", "retention_rate", "330", "40", "320", "--lang", "fr")
+    assert (status, out) == (0, "Taux de fidélisation de la clientèle: 90.6% (Exceptionnel)\n")
+    status, out, _ = run(capsys, "score", "custom-dollhouses", "csat", "80", "100", "--lang", "es", "--json")
+    assert json.loads(out)["tier"] == "Típico"
+
+
+def test_cli_templates_refuses_a_currency_that_is_no_iso_code(capsys, tmp_path):
+    status, _, err = run(capsys, "templates", "--lang", "fr", "--currency", "euro", "--out", str(tmp_path))
+    assert status != 0
+    assert err.strip().endswith("--currency: currency must be a three-letter ISO code such as USD or EUR; got 'euro'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_business_lists_missing_translations(capsys, tmp_path):
+    source = (
+        resources.files("nichekpi").joinpath("data", "businesses", "soundwave-art.toml").read_text(encoding="utf-8")
+    )
+    path = tmp_path / "own.toml"
+    path.write_text(
+        source.replace('id = "soundwave-art"', 'id = "own-art"').replace('fr = { name = "Art', 'x = { name = "Art')
+    )
+    status, out, _ = run(capsys, "check-business", str(path))
+    assert status == 0
+    assert out == f"{path}: no translation: fr: name (shown in English)\n"
+    path.write_text(source, encoding="utf-8")
+    status, out, _ = run(capsys, "check-business", str(path))
+    assert out == f"{path}: soundwave-art is valid and has every text in en, es, fr\n"
