@@ -203,6 +203,7 @@ class Business:
     kpis: tuple[Kpi, ...]
     origin: str = field(default="", compare=False)  #: the file it was read from
     names: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the name in other languages
+    markets: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the source's market in other languages
     language: str = "en"  #: the language of the names and labels
 
     def in_language(self, lang: str) -> Business:
@@ -210,11 +211,14 @@ class Business:
         if lang not in LANGUAGES:
             raise UnknownNameError("language", lang, list(LANGUAGES))
         kpis = tuple(k.in_language(lang) for k in self.kpis)
-        return replace(self, name=self.names.get(lang, self.name), kpis=kpis, language=lang)
+        source = replace(self.source, market=self.markets.get(lang, self.source.market))
+        return replace(self, name=self.names.get(lang, self.name), source=source, kpis=kpis, language=lang)
 
     def missing_translations(self) -> list[str]:
         """What has no translation, one line each (``es: KPI cac: name``); such texts show in English."""
         missing = [f"{lang}: name" for lang in LANGUAGES[1:] if lang not in self.names]
+        if self.source.market:
+            missing += [f"{lang}: market" for lang in LANGUAGES[1:] if lang not in self.markets]
         for kpi in self.kpis:
             for lang in LANGUAGES:
                 words = kpi.translations.get(lang, {})
@@ -565,6 +569,11 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
         kpis=kpis,
         origin=origin,
         names={lang: _Reader(data[lang], f"{r.where} {lang}").text("name") for lang in LANGUAGES if lang in data},
+        markets={
+            lang: _Reader(data[lang], f"{r.where} {lang}").text("market")
+            for lang in LANGUAGES
+            if isinstance(data.get(lang), Mapping) and "market" in data[lang]
+        },
     )
 
 

@@ -88,6 +88,11 @@ def _cell(key: str) -> str:
     return _W["cell"][key]
 
 
+def _dates(number_format: str) -> str:
+    """A date format showing month names in the workbook's language, whatever the spreadsheet's locale."""
+    return _W["dates"]["locale"] + number_format
+
+
 def _better(direction: str) -> str:
     """``higher`` or ``lower`` in the workbook's language."""
     return _W["better"][direction]
@@ -113,7 +118,7 @@ _MONTH_FORMAT = "mmm yyyy"
 
 # The Dashboard's grid, in Excel's metrics: Calibri 11 has a maximum digit width of
 # 7 pixels, so a column of width w (characters) is 7 * w pixels; rows are 20 pixels.
-_DASHBOARD_WIDTHS = (38, 11, 12, 17, 12, 12, 14, 12, 9)
+_DASHBOARD_WIDTHS = (36, 10, 12, 22, 12, 12, 14, 12, 9)  # tier names run to 23 characters in Spanish
 _PIXEL_EMU = 9525
 _ROW_PIXELS = 20
 _CHARTS_PER_ROW = 4
@@ -352,7 +357,7 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
     _header(ws, 3, [*_W["headers"]["inputs"], *([None] * MONTHS), _W["headers"]["year_to_date"]])
     for month in range(MONTHS):
         cell = ws.cell(row=3, column=FIRST_MONTH_COLUMN + month, value=dt.date(year, month + 1, 1))
-        cell.number_format = _MONTH_FORMAT
+        cell.number_format = _dates(_MONTH_FORMAT)
     whole = _validation("whole", type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     number = _validation("number", type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     ws.add_data_validation(whole)
@@ -415,7 +420,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
     for month in range(MONTHS):
         cell = ws.cell(row=2, column=KPI_FIRST_MONTH_COLUMN + month)
         cell.value = f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3"
-        cell.number_format = _MONTH_FORMAT
+        cell.number_format = _dates(_MONTH_FORMAT)
     first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
     short = f"${first_month}${where.short_row}:${last_month}${where.short_row}"
     for kpi in business.kpis:
@@ -423,6 +428,8 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
         bench_row = where.bench_rows[kpi.id]
         helpers = where.helper_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.name).font = Font(bold=True)
+        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, row, (kpi.name, 40))
         ws.cell(row=row, column=2, value=kpi.unit.label)
         ws.cell(row=row + 1, column=1, value=_W["headers"]["tier"]).alignment = Alignment(indent=2)
         ws.cell(row=row + 1, column=1).font = Font(italic=True, color="595959")
@@ -441,7 +448,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
             months = count if month == MONTHS else None
             tier_formula = _tier_formula(f"{_col(column)}{row}", kpi, bench_row, months=months)
             tier = ws.cell(row=row + 1, column=column, value=tier_formula)
-            tier.alignment = Alignment(horizontal="center")
+            tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
             tier.font = Font(size=9)
             for cell in (value, tier):
                 cell.border = _BOX
@@ -651,7 +658,7 @@ def _number_text(kpi: Kpi, cell: str) -> str:
 
 def threshold_label(kpi: Kpi, key: str, threshold: float | None) -> str:
     """The legend of a threshold line, as the chart data sheet computes it (for the tests and the README)."""
-    name = _W["headers"]["tier_keys"][TIER_KEYS.index(key)]
+    name = _W["headers"]["legend_keys"][TIER_KEYS.index(key)]
     if threshold is None:
         return f"{name}: {_W['cell']['not_set']}"
     if kpi.unit.style == "percent":
@@ -675,7 +682,7 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
     ws["A1"] = business.id
     for month in range(MONTHS):
         cell = ws.cell(row=1, column=2 + month, value=f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3")
-        cell.number_format = "mmm"
+        cell.number_format = _dates("mmm")
     rows: dict[str, dict[str, int]] = {}
     row = 2
     for kpi in business.kpis:
@@ -696,7 +703,7 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
             row += 1
         for key, column in zip(TIER_KEYS, "DEF"):
             bench = f"Benchmarks!${column}${bench_row}"
-            name = _W["headers"]["tier_keys"][TIER_KEYS.index(key)]
+            name = _W["headers"]["legend_keys"][TIER_KEYS.index(key)]
             label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {_W["cell"]["not_set"]}")'
             ws.cell(row=row, column=1, value=label)  # the line's name in the chart legend
             for month in range(MONTHS):
@@ -745,7 +752,7 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     shown = where.shown_cell
     month = ws["B2"]
     month.value = f'=IF({shown}=0,"{_W["cell"]["no_data"]}",INDEX(months,1,{shown}))'
-    month.number_format = "mmmm yyyy"
+    month.number_format = _dates("mmmm yyyy")
     month.font = Font(bold=True, size=12)
     ws.merge_cells("B2:D2")
     choose = ws["F2"]
@@ -764,16 +771,17 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     ws["I2"].alignment = Alignment(wrap_text=True)
     ws.row_dimensions[2].height = 22
     _header(ws, 4, _W["headers"]["dashboard"])
+    ws.row_dimensions[4].height = 30  # two lines for the longer Spanish and French headers
     for n, kpi in enumerate(business.kpis):
         row = 5 + n
         at = f"KPIs!${_col(YTD_COLUMN)}${where.helper_rows[kpi.id]['upto']}"  # this KPI's latest month shown
-        ws.cell(row=row, column=1, value=kpi.name)
+        ws.cell(row=row, column=1, value=kpi.name).alignment = Alignment(shrink_to_fit=True)
         shown_month = ws.cell(row=row, column=2, value=f'=IF({at}=0,"",INDEX(months,1,{at}))')
-        shown_month.number_format = _MONTH_FORMAT
+        shown_month.number_format = _dates(_MONTH_FORMAT)
         value = ws.cell(row=row, column=3, value=f'=IF({at}=0,"",INDEX(kpi_{kpi.id},1,{at}))')
         value.number_format = kpi.unit.excel_format
         tier = ws.cell(row=row, column=4, value=f'=IF({at}=0,"",INDEX(tier_{kpi.id},1,{at}))')
-        tier.alignment = Alignment(horizontal="center")
+        tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
         now, before = f"INDEX(kpi_{kpi.id},1,{at})", f"INDEX(kpi_{kpi.id},1,{at}-1)"
         change = ws.cell(
             row=row, column=5, value=f'=IF({at}<2,"",IF(AND(ISNUMBER({now}),ISNUMBER({before})),{now}-{before},""))'
@@ -832,10 +840,12 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Referenc
     chart.y_axis.majorGridlines = None
     if kpi.formula.lowest >= 0:
         chart.y_axis.scaling.min = 0  # columns start at zero, so their heights compare honestly
-    chart.x_axis.number_format = "mmm"
+    chart.x_axis.number_format = _dates("mmm")
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
+    legend_font = CharacterProperties(sz=800)  # small enough for the longer Spanish and French labels
+    chart.legend.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=legend_font), endParaRPr=legend_font)])
     bars = (*TIERS, NOT_SCORED)
     for name in bars:
         chart.add_data(
