@@ -205,6 +205,7 @@ class Business:
     names: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the name in other languages
     markets: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the source's market in other languages
     language: str = "en"  #: the language of the names and labels
+    lang: str = "en"  #: the language its workbooks are made in unless told otherwise (the file's ``lang``)
 
     def in_language(self, lang: str) -> Business:
         """The business type with its names and labels in ``lang`` (English where no translation is given)."""
@@ -561,8 +562,12 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise CatalogError(f"{r.where}: KPI ids must be unique; repeated: {', '.join(duplicates)}")
+    lang = r.text("lang", "en")
+    if lang not in LANGUAGES:
+        raise CatalogError(f"{r.where}: lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
     return Business(
         id=business_id,
+        lang=lang,
         name=r.text("name"),
         example_business=r.text("example_business", ""),
         source=source,

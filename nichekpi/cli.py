@@ -108,13 +108,14 @@ def _catalog(args: argparse.Namespace) -> Catalog:
 def cmd_kpis(args: argparse.Namespace) -> None:
     catalog = _catalog(args)
     if args.business is None:
+        catalog = Catalog(b.in_language(args.lang or "en") for b in catalog)
         if args.json:
             records = [{"id": b.id, "name": b.name, "kpis": [k.id for k in b.kpis]} for b in catalog]
             print(json.dumps(records, indent=2, ensure_ascii=False))
         else:
             print(_business_table(catalog))
         return
-    business = catalog.business(args.business).in_language(args.lang)
+    business = catalog.business(args.business).in_language(args.lang or "en")
     if args.json:
         print(json.dumps([kpi_record(k) for k in business.kpis], indent=2, ensure_ascii=False))
     else:
@@ -122,7 +123,7 @@ def cmd_kpis(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    kpi = _catalog(args).kpi(args.business, args.kpi).in_language(args.lang)
+    kpi = _catalog(args).kpi(args.business, args.kpi).in_language(args.lang or "en")
     names = [i.id for i in kpi.inputs]
     if len(args.inputs) != len(names):
         raise CommandError(f"{kpi.id} takes {len(names)} inputs ({', '.join(names)}); got {len(args.inputs)}")
@@ -130,7 +131,7 @@ def cmd_score(args: argparse.Namespace) -> None:
         value = kpi.compute(*(_number_argument(text) for text in args.inputs))
     except KpiInputError as error:
         raise CommandError(str(error), INPUT_ERROR) from None
-    tier = tier_names(args.lang)[TIERS.index(kpi.tier(value))]
+    tier = tier_names(kpi.language)[TIERS.index(kpi.tier(value))]
     if args.json:
         print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
     else:
@@ -204,12 +205,12 @@ def cmd_templates(args: argparse.Namespace) -> None:
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
     try:
-        money(args.currency, args.lang)
+        money(args.currency, args.lang or "en")
     except KpiInputError as error:
         raise CommandError(f"--currency: {error}") from None
     for business in businesses:
         values = example_values(business) if args.example else None
-        workbook = build_workbook(business, year, values, lang=args.lang, currency=args.currency)
+        workbook = build_workbook(business, year, values, lang=args.lang or business.lang, currency=args.currency)
         save_atomically(workbook, targets[business.id])
         print(f"wrote {targets[business.id]}")
 
@@ -291,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     lang_option = argparse.ArgumentParser(add_help=False)
     lang_option.add_argument(
-        "--lang", choices=LANGUAGES, default="en", help="language of names, labels and tiers (default: en)"
+        "--lang",
+        choices=LANGUAGES,
+        help="language of names, labels and tiers (default: en, or a business file's lang for templates)",
     )
 
     kpis = commands.add_parser(

@@ -285,7 +285,10 @@ def _start_here(ws, business: Business, year: int) -> None:
         published = words["no_date"]
     origin = (
         words["origin_article"].format(
-            title=source.title, language=source.language, published=published, market=source.market or "US"
+            title=source.title,
+            language=_W["languages"].get(source.language, source.language),
+            published=published,
+            market=source.market or "US",
         )
         if source.title
         else words["origin_own"]
@@ -305,7 +308,8 @@ def _start_here(ws, business: Business, year: int) -> None:
     for name in (*reversed(TIERS), NOT_SCORED):
         fill, font = TIER_COLOURS.get(name, (_NEUTRAL_COLOUR, "000000"))
         shown = _tier(name) if name in TIERS else _W["cell"]["not_scored"]
-        cell = ws.cell(row=row, column=2, value=f"{shown}: {_W['tiers'][name]}")
+        line = words["tier_line"].format(tier=shown, meaning=_W["tiers"][name])
+        cell = ws.cell(row=row, column=2, value=line)
         cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
         cell.font = Font(color=font, bold=name == "Exceptional")
         row += 1

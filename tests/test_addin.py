@@ -64,6 +64,8 @@ CALLS = [
     ("KPI_TIER", [[[0.9], [0.5]], [["retention_rate"]], [["custom-dollhouses"]]]),
     ("KPI_BENCHMARK", [[["nps"]], [["soundwave-art"]], [["exceptional"]]]),
     ("KPI_LIST", [[["remote-career-coaching"]]]),
+    ("KPI_TIER", [[[0.9], [0.5]], [["retention_rate"]], [["custom-dollhouses"]], [["fr"]]]),
+    ("KPI_LIST", [[["remote-career-coaching"]], [["es"]]]),
 ]
 
 
@@ -91,6 +93,8 @@ def test_lite_bundle_gives_the_same_results_as_the_package(bundle_run):
     expected = [call(name, *args) for name, args in CALLS]
     assert bundle_run["results"] == json.loads(json.dumps(expected))
     assert bundle_run["results"][1] == [[0.9]]
+    assert bundle_run["results"][8] == [["Exceptionnel"], ["En dessous du typique"]]  # the words are bundled too
+    assert bundle_run["results"][9][1][1] == "Puntuación de satisfacción del cliente (CSS)"
 
 
 def test_committed_lite_files_match_the_generator():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import tomllib
 from importlib import resources
+from pathlib import Path
 
+import openpyxl
 import pytest
 
 from nichekpi.catalog import LANGUAGES, TIERS, default_catalog, tier_names, words
@@ -13,6 +15,7 @@ from nichekpi.cli import main
 from nichekpi.workbook import build_workbook, example_values
 
 CATALOG = default_catalog()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _keys(table: dict, prefix: str = "") -> dict[str, object]:
@@ -153,3 +156,26 @@ def test_check_business_lists_missing_translations(capsys, tmp_path):
     path.write_text(source, encoding="utf-8")
     status, out, _ = run(capsys, "check-business", str(path))
     assert out == f"{path}: soundwave-art is valid and has every text in en, es, fr\n"
+
+
+def test_a_business_files_lang_makes_its_workbooks_in_that_language(capsys, tmp_path):
+    source = (ROOT / "examples" / "custom-candles.toml").read_text(encoding="utf-8")
+    path = tmp_path / "candles.toml"
+    path.write_text(f'lang = "fr"\n{source}', encoding="utf-8")
+    status, _, err = run(capsys, "templates", "--business-file", str(path), "--out", str(tmp_path), "--year", "2026")
+    assert (status, err) == (0, "")
+    wb = openpyxl.load_workbook(tmp_path / "custom-candles.xlsx")
+    assert wb.sheetnames == ["Commencez ici", "Saisies", "KPI", "Repères", "Tableau de bord", "Données graphiques"]
+    status, _, _ = run(
+        capsys, "templates", "--business-file", str(path), "--out", str(tmp_path), "--force", "--lang", "es"
+    )
+    assert openpyxl.load_workbook(tmp_path / "custom-candles.xlsx").sheetnames[0] == "Empiece aquí"
+    path.write_text(f'lang = "de"\n{source}', encoding="utf-8")
+    status, _, err = run(capsys, "kpis", "--business-file", str(path))
+    assert status != 0
+    assert err.strip().endswith(f"{path}: lang must be one of en, es, fr; got 'de'")
+
+
+def test_the_business_list_in_spanish(capsys):
+    status, out, _ = run(capsys, "kpis", "--lang", "es")
+    assert status == 0 and "Casas de muñecas personalizadas" in out and "Custom dollhouses" not in out
