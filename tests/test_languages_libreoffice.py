@@ -10,6 +10,8 @@ language, no cell holds an error value, and refresh fills every language alike.
 from __future__ import annotations
 
 import os
+import zipfile
+from html import unescape as html_unescape
 from pathlib import Path
 
 import openpyxl
@@ -19,9 +21,10 @@ from nichekpi import default_catalog
 from nichekpi._libreoffice import INSTALL_HINT, convert, soffice
 from nichekpi.catalog import LANGUAGES, TIERS, tier_names, words
 from nichekpi.refresh import apply, plan
-from nichekpi.workbook import CHECK_INPUTS, MONTHS, NOT_SCORED, build_workbook, layout, save_atomically
+from nichekpi.workbook import CHECK_INPUTS, MONTHS, NOT_SCORED, TIER_COLOURS, build_workbook, layout, save_atomically
 from tests.workbooks import (
     ERROR_TEXTS,
+    Tables,
     as_values,
     counted_months,
     expected_month,
@@ -71,8 +74,11 @@ def recalculated(tmp_path_factory):
         )
         apply(plans[lang])
         sources[("refreshed", lang)] = path
-    outputs = convert(list(sources.values()), "xlsx", folder / "xlsx")
-    return dict(zip(sources, outputs)), plans
+    outputs = dict(zip(sources, convert(list(sources.values()), "xlsx", folder / "xlsx")))
+    translated = [key for key in sources if key[0] != "refreshed" and key[1] != "en"]
+    html = convert([sources[key] for key in translated], "html", folder / "html")
+    outputs |= {(*key, "html"): path for key, path in zip(translated, html)}
+    return outputs, plans
 
 
 CASES = [(b.id, lang) for b in BUSINESSES for lang in LANGUAGES]
@@ -141,3 +147,34 @@ def test_refresh_fills_spanish_and_french_workbooks_as_the_english_one(recalcula
                 assert (tiers[lang] or None) == _in(lang, tiers["en"] or None)
             numbers += isinstance(values["en"], float)
     assert numbers >= 10
+
+
+TRANSLATED = [(b.id, lang) for b in BUSINESSES for lang in LANGUAGES[1:]]
+
+
+@pytest.mark.parametrize(("business_id", "lang"), TRANSLATED)
+def test_tier_colours_follow_the_tier_names_in_each_language(recalculated, business_id, lang):
+    html = (recalculated[0][(business_id, lang, "html")]).read_text(encoding="utf-8", errors="replace")
+    tables = dict(zip(["start", "inputs", "kpis", "benchmarks", "dashboard"], Tables(html).tables))
+    names = dict(zip(tier_names(lang), TIERS))
+    coloured = 0
+    for sheet, first_row in (("kpis", 2), ("dashboard", 4)):
+        rows = tables[sheet]
+        for r, row in enumerate(rows):
+            for text, colour in row:
+                if r >= first_row and text in names:
+                    fill = f"#{TIER_COLOURS[names[text]][0]}"
+                    assert (colour or "").upper() == fill, f"{sheet} row {r + 1}: {text} is {colour}"
+                    coloured += 1
+    assert coloured > 0
+
+
+@pytest.mark.parametrize(("business_id", "lang"), TRANSLATED)
+def test_every_chart_is_titled_with_the_kpi_name_in_the_language(recalculated, business_id, lang):
+    business = default_catalog().business(business_id).in_language(lang)
+    with zipfile.ZipFile(recalculated[0][(business_id, lang)]) as package:
+        charts = [n for n in package.namelist() if n.startswith("xl/charts/chart") and n.endswith(".xml")]
+        titles = " ".join(html_unescape(package.read(n).decode("utf-8")) for n in charts)
+    assert len(charts) == len(business.kpis)
+    for kpi in business.kpis:
+        assert kpi.name in titles
