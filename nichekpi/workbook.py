@@ -626,12 +626,16 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
     if any(k.unit.style == "currency" for k in business.kpis):
         note = ws.cell(row=last + 2, column=8, value=_W["benchmarks"]["currency"].format(currency=_CURRENCY[0]))
         note.font = _SUBTITLE
-    ws.row_dimensions[2].height = 30
+        note.alignment = _WRAP
+        _fit_height(ws, last + 2, (note.value, _SOURCE_WIDTH - 4))
+    ws.row_dimensions[2].height = 45  # three lines: "Por encima del promedio"
     for column, width in zip("ABCDEFGHIJKL", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, _SOURCE_WIDTH, 34, 34, 34)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "C3"
-    ws.print_area = f"A1:{check_column}{last}"
+    ws.print_area = f"A1:{check_column}{last + 2}"  # with the currency note
     ws.print_title_rows = "2:2"
+    ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)  # the article's sentences and their translation side by side, large enough to read
 
 
 def _order_ok(row: int) -> str:

@@ -36,7 +36,8 @@ def test_sheets(built):
     for name in SHEETS[:-1]:
         assert wb[name].protection.sheet, name
         assert wb[name].protection.password is None
-        wide = 2 if name in ("Inputs", "KPIs") else 1  # the twelve months print over two pages' width
+        # the twelve months, and the article's sentences beside their translation, print over two pages' width
+        wide = 2 if name in ("Inputs", "KPIs", "Benchmarks") else 1
         assert wb[name].page_setup.fitToWidth == wide and wb[name].sheet_properties.pageSetUpPr.fitToPage
 
 
