@@ -377,10 +377,10 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
         count = f"KPIs!${_col(YTD_COLUMN)}${helpers['counted']}"
         for item, param in zip(kpi.inputs, kpi.formula.params):
             row = where.input_rows[(kpi.id, item.id)]
-            ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1)
+            ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1, wrap_text=True)
             ws.cell(row=row, column=2, value=item.unit)
             ws.cell(row=row, column=3, value=item.help).alignment = _WRAP
-            _fit_height(ws, row, (item.help, _HELP_WIDTH - 4))
+            _fit_height(ws, row, (item.help, _HELP_WIDTH - 4), (item.label, 30 - 4))
             months = values.get((kpi.id, item.id), [None] * MONTHS)
             for month in range(MONTHS):
                 cell = ws.cell(row=row, column=FIRST_MONTH_COLUMN + month, value=months[month])
