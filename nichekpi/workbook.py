@@ -2,8 +2,9 @@
 
 Everything about a KPI comes from the catalog: its inputs, formula (as a native
 spreadsheet formula, from the formula's expression), unit, direction, thresholds
-and sources; every word the workbook shows comes from ``data/words.en.toml``. This
-module only lays them out. The workbook needs no add-in: it uses only functions that
+and sources; every word the workbook shows comes from ``data/words.<lang>.toml``
+(English, Spanish or French; the catalog holds the KPI names, labels and translated
+article sentences). This module only lays them out. The workbook needs no add-in: it uses only functions that
 Excel, LibreOffice and Google Sheets all know (:data:`FUNCTIONS`), and no formula
 relies on a range being evaluated as an array (hidden helper rows on the KPIs sheet
 do the month-by-month work), so Gnumeric computes the same numbers.
@@ -11,7 +12,9 @@ do the month-by-month work), so Gnumeric computes the same numbers.
 Sheets: *Start here* (how to use it), *Inputs* (the only cells to type in),
 *KPIs* (values, tiers and year to date), *Benchmarks* (editable thresholds that
 drive the tiers, the colours and the chart lines), *Dashboard* (a month's scorecard
-and charts, one landscape page), and a hidden *Chart data* sheet for the charts.
+and charts, one landscape page), and a hidden *Chart data* sheet for the charts; in
+Spanish and French the sheets carry their names in that language, and the defined
+names (``in_<kpi>_<input>``, ``kpi_<kpi>`` ...) stay the same.
 """
 
 from __future__ import annotations
