@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from nichekpi._files import replacing
-from nichekpi.catalog import builtin_texts
+from nichekpi.catalog import builtin_texts, words_texts
 
 UDF_MODULE = "nichekpi.udfs"
 MAX_CONFIG_SIZE = 1_000_000  #: bytes; an xlwings.conf holds a few lines
@@ -63,6 +63,7 @@ def _install_nichekpi():
     from nichekpi import catalog
 
     catalog.set_default_catalog(catalog.catalog_from_texts(_UNITS, _BUSINESSES))
+    catalog.set_words(_WORDS)
     exec(compile(_INIT, "nichekpi/__init__.py", "exec"), package.__dict__)
 
 
@@ -87,6 +88,9 @@ def lite_bundle() -> dict[str, str]:
     lines.append(f"_UNITS = {units!r}\n\n")
     lines.append("_BUSINESSES = {\n")
     lines += [f"    {name!r}: {text!r},\n" for name, text in businesses.items()]
+    lines.append("}\n\n")
+    lines.append("_WORDS = {\n")
+    lines += [f"    {lang!r}: {text!r},\n" for lang, text in words_texts().items()]
     lines.append("}\n")
     lines.append(_BUNDLE_TAIL)
     requirements = f"{XLWINGS_REQUIREMENT}\nnumpy\n"  # no comments: micropip reads every line as a requirement

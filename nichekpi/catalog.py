@@ -18,7 +18,7 @@ import numbers
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,10 @@ TIER_KEYS = ("typical", "above_average", "exceptional")
 """Threshold keys, from the lowest tier that has a threshold to the highest."""
 
 TIERS = ("Below typical", "Typical", "Above average", "Exceptional")
-"""Tier names, from worst to best."""
+"""Tier names, from worst to best (the English ones are also the keys of the other languages' names)."""
+
+LANGUAGES = ("en", "es", "fr")
+"""The languages of the workbooks, the command line and the Excel functions (``data/words.<lang>.toml``)."""
 
 
 EXPORT_METRICS = {
@@ -54,6 +57,8 @@ EXPORT_METRICS = {
 }
 """Figures ``nichekpi refresh`` computes per month from raw exports; an input's ``export`` names one."""
 BETTER = ("higher", "lower")
+
+_INPUT_TEXTS = ("label", "unit", "help")
 
 _BUSINESS_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NAME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -81,6 +86,11 @@ class Unit:
     named: bool = True  #: whether a plain number is followed by the label ("5 hours", but "3.33", not "3.33 ratio")
     lowest: float = -math.inf  #: the lowest value the unit holds (NPS points: -100)
     highest: float = math.inf  #: the highest value the unit holds (a score out of 10: 10)
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the label in other languages
+
+    def in_language(self, lang: str) -> Unit:
+        """The unit with its label in ``lang`` (English when the data gives none)."""
+        return replace(self, label=self.labels.get(lang, self.label))
 
     def format(self, value: float | None, *, label: bool = True) -> str:
         """``value`` as a person reads it: ``90%``, ``$100.00``, ``5 hours``, ``-`` for none.
@@ -135,6 +145,32 @@ class Kpi:
     note: str = ""
     lowest: float = -math.inf  #: the lowest value the KPI can take: its formula's and its unit's range together
     highest: float = math.inf  #: the highest value the KPI can take
+    translations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    """Per language (``es``, ``fr``, ``en``): name, note, inputs' label, unit and help, and the
+    sources' sentences translated from the article's language; what is missing stays English."""
+    language: str = "en"  #: the language of :attr:`name`, the labels and :attr:`translated_sources`
+
+    def in_language(self, lang: str) -> Kpi:
+        """The KPI with its name, note, inputs and unit in ``lang``, English where no translation is given."""
+        words = self.translations.get(lang, {})
+        inputs = words.get("inputs", {})
+        localized = tuple(
+            replace(item, **{key: inputs.get(item.id, {}).get(key, getattr(item, key)) for key in _INPUT_TEXTS})
+            for item in self.inputs
+        )
+        return replace(
+            self,
+            name=words.get("name", self.name),
+            note=words.get("note", self.note) if self.note else "",
+            inputs=localized,
+            unit=self.unit.in_language(lang),
+            language=lang,
+        )
+
+    @property
+    def translated_sources(self) -> Mapping[str, str]:
+        """The sources' sentences in :attr:`language`, by tier key (none where the article is in it)."""
+        return self.translations.get(self.language, {}).get("sources", {})
 
     @property
     def function(self) -> str | None:
@@ -234,6 +270,41 @@ class Business:
     source: Source
     kpis: tuple[Kpi, ...]
     origin: str = field(default="", compare=False)  #: the file it was read from
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the name in other languages
+    markets: Mapping[str, str] = field(default_factory=dict, compare=False)  #: the source's market in other languages
+    language: str = "en"  #: the language of the names and labels
+    lang: str = "en"  #: the language its workbooks are made in unless told otherwise (the file's ``lang``)
+
+    def in_language(self, lang: str) -> Business:
+        """The business type with its names and labels in ``lang`` (English where no translation is given)."""
+        if lang not in LANGUAGES:
+            raise UnknownNameError("language", lang, list(LANGUAGES))
+        kpis = tuple(k.in_language(lang) for k in self.kpis)
+        source = replace(self.source, market=self.markets.get(lang, self.source.market))
+        return replace(self, name=self.names.get(lang, self.name), source=source, kpis=kpis, language=lang)
+
+    def missing_translations(self) -> list[str]:
+        """What has no translation, one line each (``es: KPI cac: name``); such texts show in English."""
+        missing = [f"{lang}: name" for lang in LANGUAGES[1:] if lang not in self.names]
+        if self.source.market:
+            missing += [f"{lang}: market" for lang in LANGUAGES[1:] if lang not in self.markets]
+        for kpi in self.kpis:
+            for lang in LANGUAGES:
+                words = kpi.translations.get(lang, {})
+                wanted = [] if lang == "en" else ["name", *(["note"] if kpi.note else [])]
+                missing += [f"{lang}: KPI {kpi.id}: {key}" for key in wanted if not words.get(key)]
+                if lang != "en":
+                    inputs = words.get("inputs", {})
+                    missing += [
+                        f"{lang}: KPI {kpi.id}: input {item.id}: {key}"
+                        for item in kpi.inputs
+                        for key in _INPUT_TEXTS
+                        if (key != "help" or item.help) and not inputs.get(item.id, {}).get(key)
+                    ]
+                if lang != self.source.language:
+                    sentences = words.get("sources", {})
+                    missing += [f"{lang}: KPI {kpi.id}: sources: {key}" for key in kpi.sources if key not in sentences]
+        return missing
 
     def kpi(self, kpi_id: str) -> Kpi:
         for kpi in self.kpis:
@@ -370,7 +441,10 @@ def parse_units(data: Mapping[str, Any]) -> dict[str, Unit]:
             bounds = {
                 key: _number(spec[key], f"unit {unit_id!r} {key}") for key in ("lowest", "highest") if key in spec
             }
-            units[unit_id] = Unit(unit_id, label, style, excel_format, named=bool(spec.get("named", True)), **bounds)
+            labels = {lang: str(spec[lang]) for lang in LANGUAGES[1:] if lang in spec}
+            units[unit_id] = Unit(
+                unit_id, label, style, excel_format, named=bool(spec.get("named", True)), labels=labels, **bounds
+            )
         except KeyError as missing:
             raise CatalogError(f"unit {unit_id!r} has no {missing.args[0]!r}") from None
         if units[unit_id].style not in ("percent", "currency", "number"):
@@ -526,7 +600,34 @@ def _parse_kpi(data: object, units: Mapping[str, Unit], where: str) -> Kpi:
         note=r.text("note", ""),
         lowest=lowest,
         highest=highest,
+        translations=_translations(r, {i.id for i in inputs}, set(sources)),
     )
+
+
+def _translations(r: _Reader, inputs: set[str], sources: set[str]) -> dict[str, dict[str, Any]]:
+    """The ``[kpis.<lang>]`` tables: texts only, each checked to name an existing input or source."""
+    found: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES:
+        if lang not in r.data:
+            continue
+        lr = _Reader(r.data[lang], f"{r.where} {lang}")
+        words: dict[str, Any] = {key: lr.text(key) for key in ("name", "note") if key in lr.data}
+        raw_inputs = _Reader(lr.get("inputs", Mapping, {}), f"{lr.where} inputs")
+        unknown = set(raw_inputs.data) - inputs
+        if unknown:
+            known = ", ".join(sorted(inputs))
+            raise CatalogError(f"{raw_inputs.where}: no input {sorted(unknown)[0]!r}; inputs: {known}")
+        words["inputs"] = {}
+        for input_id in raw_inputs.data:
+            ir = _Reader(raw_inputs.data[input_id], f"{raw_inputs.where} {input_id}")
+            words["inputs"][input_id] = {key: ir.text(key) for key in _INPUT_TEXTS if key in ir.data}
+        raw_sources = _Reader(lr.get("sources", Mapping, {}), f"{lr.where} sources")
+        unknown = set(raw_sources.data) - sources
+        if unknown:
+            raise CatalogError(f"{raw_sources.where}: {sorted(unknown)} have no source sentence to translate")
+        words["sources"] = {key: raw_sources.text(key) for key in raw_sources.data}
+        found[lang] = words
+    return found
 
 
 def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: str = "") -> Business:
@@ -565,13 +666,23 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
                     f"would share the name {name} in the workbook and the inputs table; rename one of them"
                 )
             named[name] = (kpi.id, item.id)
+    lang = r.text("lang", "en")
+    if lang not in LANGUAGES:
+        raise CatalogError(f"{r.where}: lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
     return Business(
         id=business_id,
+        lang=lang,
         name=r.text("name"),
         example_business=r.text("example_business", ""),
         source=source,
         kpis=kpis,
         origin=origin,
+        names={lang: _Reader(data[lang], f"{r.where} {lang}").text("name") for lang in LANGUAGES if lang in data},
+        markets={
+            lang: _Reader(data[lang], f"{r.where} {lang}").text("market")
+            for lang in LANGUAGES
+            if isinstance(data.get(lang), Mapping) and "market" in data[lang]
+        },
     )
 
 
@@ -626,6 +737,38 @@ def builtin_texts() -> tuple[str, dict[str, str]]:
     folder = resources.files("nichekpi").joinpath("data", "businesses")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
     return _data_text("units.toml"), {name: folder.joinpath(name).read_text(encoding="utf-8") for name in names}
+
+
+def words_texts() -> dict[str, str]:
+    """The texts of ``data/words.<lang>.toml``, by language (the xlwings Lite bundle embeds them)."""
+    return {lang: _data_text(f"words.{lang}.toml") for lang in LANGUAGES}
+
+
+_WORDS: dict[str, dict[str, Any]] = {}
+
+
+def set_words(texts: Mapping[str, str]) -> None:
+    """Use these texts of ``words.<lang>.toml`` (the xlwings Lite bundle has no package files)."""
+    _WORDS.clear()
+    _WORDS.update({lang: parse_toml(text, f"words.{lang}.toml") for lang, text in texts.items()})
+
+
+def words(lang: str = "en") -> dict[str, Any]:
+    """Every word nichekpi shows in ``lang`` (``data/words.<lang>.toml``), by key."""
+    if lang not in LANGUAGES:
+        raise UnknownNameError("language", lang, list(LANGUAGES))
+    if lang not in _WORDS:
+        _WORDS[lang] = parse_toml(_data_text(f"words.{lang}.toml"), f"words.{lang}.toml")
+    return _WORDS[lang]
+
+
+def tier_names(lang: str = "en") -> tuple[str, ...]:
+    """The names of :data:`TIERS` in ``lang``, from worst to best.
+
+    >>> tier_names("es")[3], tier_names("fr")[0]
+    ('Excepcional', 'En dessous du typique')
+    """
+    return tuple(words(lang)["tiers_names"][name] for name in TIERS)
 
 
 _DEFAULT: Catalog | None = None

@@ -10,7 +10,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from nichekpi.catalog import TIER_KEYS, Business, Catalog, Kpi, default_catalog, with_business_files
+from nichekpi.catalog import (
+    LANGUAGES,
+    TIER_KEYS,
+    TIERS,
+    Business,
+    Catalog,
+    Kpi,
+    default_catalog,
+    load_business_file,
+    tier_names,
+    with_business_files,
+    words,
+)
 from nichekpi.errors import CatalogError, KpiError, KpiInputError, UnknownNameError
 
 USAGE_ERROR = 2  #: unknown names, wrong number of arguments (as argparse does)
@@ -56,17 +68,22 @@ def _business_table(catalog: Catalog) -> str:
 
 
 def _kpi_table(business: Business) -> str:
-    rows = [("KPI", "NAME", "EXCEL FUNCTION", "UNIT", "BETTER", "TYPICAL", "ABOVE AVG", "EXCEPTIONAL")]
+    lang = business.language
+    if lang == "en":
+        rows = [("KPI", "NAME", "EXCEL FUNCTION", "UNIT", "BETTER", "TYPICAL", "ABOVE AVG", "EXCEPTIONAL")]
+    else:
+        rows = [tuple(title.upper() for title in words(lang)["kpi_list"]["header"])]
+    directly = words(lang)["kpi_list"]["entered_directly"].strip("()")
     for kpi in business.kpis:
         arguments = ", ".join(i.id for i in kpi.inputs)
-        function = f"{kpi.function}({arguments})" if kpi.function else f"entered directly ({arguments})"
+        function = f"{kpi.function}({arguments})" if kpi.function else f"{directly} ({arguments})"
         rows.append(
             (
                 kpi.id,
                 kpi.name,
                 function,
                 kpi.unit.label,
-                kpi.better,
+                words(lang)["better"][kpi.better],
                 *(kpi.unit.format(kpi.thresholds[key], label=False) for key in TIER_KEYS),
             )
         )
@@ -110,13 +127,14 @@ def _catalog(args: argparse.Namespace) -> Catalog:
 def cmd_kpis(args: argparse.Namespace) -> None:
     catalog = _catalog(args)
     if args.business is None:
+        catalog = Catalog(b.in_language(args.lang or "en") for b in catalog)
         if args.json:
             records = [{"id": b.id, "name": b.name, "kpis": [k.id for k in b.kpis]} for b in catalog]
             print(json.dumps(records, indent=2, ensure_ascii=False))
         else:
             print(_business_table(catalog))
         return
-    business = catalog.business(args.business)
+    business = catalog.business(args.business).in_language(args.lang or "en")
     if args.json:
         print(json.dumps([kpi_record(k) for k in business.kpis], indent=2, ensure_ascii=False))
     else:
@@ -124,7 +142,7 @@ def cmd_kpis(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    kpi = _catalog(args).kpi(args.business, args.kpi)
+    kpi = _catalog(args).kpi(args.business, args.kpi).in_language(args.lang or "en")
     names = [i.id for i in kpi.inputs]
     if len(args.inputs) != len(names):
         raise CommandError(f"{kpi.id} takes {len(names)} inputs ({', '.join(names)}); got {len(args.inputs)}")
@@ -138,6 +156,7 @@ def cmd_score(args: argparse.Namespace) -> None:
         raise CommandError(
             f"these inputs give {kpi.id} {_shown(value)}, which it cannot be: {error}", INPUT_ERROR
         ) from None
+    tier = tier_names(kpi.language)[TIERS.index(tier)]
     if args.json:
         print(json.dumps({"id": kpi.id, "value": value, "unit": kpi.unit.id, "tier": tier}))
     else:
@@ -206,7 +225,7 @@ def cmd_addin_classic(args: argparse.Namespace) -> None:
 def cmd_templates(args: argparse.Namespace) -> None:
     import datetime as dt
 
-    from nichekpi.workbook import build_workbook, example_values, save_atomically
+    from nichekpi.workbook import build_workbook, example_values, money, save_atomically
 
     catalog = _catalog(args)
     if args.business:
@@ -227,13 +246,30 @@ def cmd_templates(args: argparse.Namespace) -> None:
     existing = [str(path) for path in targets.values() if path.exists()]
     if existing and not args.force:
         raise CommandError(f"{', '.join(existing)} already exist; add --force to replace them")
+    try:
+        money(args.currency, args.lang or "en")
+    except KpiInputError as error:
+        raise CommandError(f"--currency: {error}") from None
     for business in businesses:
         values = example_values(business) if args.example else None
+        workbook = build_workbook(business, year, values, lang=args.lang or business.lang, currency=args.currency)
         try:
-            save_atomically(build_workbook(business, year, values), targets[business.id])
+            save_atomically(workbook, targets[business.id])
         except OSError as error:
             raise _cannot_write(targets[business.id], error) from None
         print(f"wrote {targets[business.id]}")
+
+
+def cmd_check_business(args: argparse.Namespace) -> None:
+    try:
+        business = load_business_file(args.file)
+    except CatalogError as error:
+        raise CommandError(str(error)) from None
+    missing = business.missing_translations()
+    for line in missing:
+        print(f"{args.file}: no translation: {line} (shown in English)")
+    if not missing:
+        print(f"{args.file}: {business.id} is valid and has every text in {', '.join(LANGUAGES)}")
 
 
 def _shown(value: object) -> str:
@@ -309,14 +345,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="also load your own business type from this TOML file (may be repeated)",
     )
 
+    lang_option = argparse.ArgumentParser(add_help=False)
+    lang_option.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="language of names, labels and tiers (default: en, or a business file's lang for templates)",
+    )
+
     kpis = commands.add_parser(
-        "kpis", parents=[catalog_options], help="list the business types, or one business type's KPIs"
+        "kpis", parents=[catalog_options, lang_option], help="list the business types, or one business type's KPIs"
     )
     kpis.add_argument("business", nargs="?", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
     kpis.add_argument("--json", action="store_true", help="print JSON instead of a table")
     kpis.set_defaults(handler=cmd_kpis)
 
-    score = commands.add_parser("score", parents=[catalog_options], help="compute one KPI and its benchmark tier")
+    score = commands.add_parser(
+        "score", parents=[catalog_options, lang_option], help="compute one KPI and its benchmark tier"
+    )
     score.add_argument("business", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
     score.add_argument("kpi", metavar="KPI", help="a KPI id of that business type, e.g. retention_rate")
     score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
@@ -324,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(handler=cmd_score)
 
     templates = commands.add_parser(
-        "templates", parents=[catalog_options], help="write the template workbooks, one per business type"
+        "templates", parents=[catalog_options, lang_option], help="write the template workbooks, one per business type"
     )
     templates.add_argument(
         "--business", action="append", metavar="ID", help="only this business type (may be repeated; default: all)"
@@ -335,7 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_argument("--example", action="store_true", help="fill the first month with the article's example")
     templates.add_argument("--year", type=int, help="the year of the twelve months (default: this year)")
     templates.add_argument("--force", action="store_true", help="replace workbooks that are already there")
+    templates.add_argument(
+        "--currency", default="USD", help="ISO code of the money shown, e.g. EUR (default: USD, as the benchmarks)"
+    )
     templates.set_defaults(handler=cmd_templates)
+
+    check = commands.add_parser(
+        "check-business", help="check your business-type file and list the texts it has no translation for"
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="a business-type TOML file")
+    check.set_defaults(handler=cmd_check_business)
 
     refresh = commands.add_parser(
         "refresh", parents=[catalog_options], help="fill a template's inputs from your monthly files"

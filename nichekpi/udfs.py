@@ -48,7 +48,7 @@ from xlwings import XlwingsError, arg, func
 from nichekpi import _xlwings_speed, formulas
 from nichekpi._formula import Formula, show
 from nichekpi._problem import Problem
-from nichekpi.catalog import TIER_KEYS, TIERS, default_catalog, tier_indices
+from nichekpi.catalog import LANGUAGES, TIER_KEYS, TIERS, default_catalog, tier_indices, tier_names, words
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.formulas import FORMULAS
 
@@ -313,6 +313,13 @@ def _text(value: object, name: str) -> str:
     return value.strip()
 
 
+def _language(value: object) -> str:
+    lang = value.strip().lower() if isinstance(value, str) else value
+    if lang not in LANGUAGES:
+        raise CallError(f'lang must be "en", "es" or "fr"; got {show(value)}')
+    return lang
+
+
 @func
 @arg(
     "value",
@@ -322,16 +329,18 @@ def _text(value: object, name: str) -> str:
 )
 @arg("kpi", doc='The KPI id, such as "csat" or "retention_rate" (KPI_LIST shows them).')
 @arg("business", doc='The business type, such as "custom-dollhouses".')
+@arg("lang", doc='Language of the tier names: "en" (default), "es" or "fr".')
 @_excel_safe
-def KPI_TIER(value, kpi, business):  # noqa: N802 - Excel's name
+def KPI_TIER(value, kpi, business, lang="en"):  # noqa: N802 - Excel's name
     """Benchmark tier of a KPI value: Below typical, Typical, Above average or Exceptional."""
     found = default_catalog().kpi(_text(business, "business"), _text(kpi, "kpi"))
+    names = tier_names(_language(lang))
     grid = to_grid(value)
     problems = np.where(np.isnan(grid.values), Problem.EMPTY, Problem.OK).astype(np.int8)
     problems[found.out_of_range(grid.values)] = Problem.OUT_OF_RANGE
     if grid.text is not None:
         problems[grid.text] = Problem.NOT_A_NUMBER
-    names = np.array(TIERS, dtype=object)[tier_indices(grid.values, found.better, found.thresholds)]
+    names = np.array(names, dtype=object)[tier_indices(grid.values, found.better, found.thresholds)]
 
     def explain(row: int, column: int) -> str:
         cell = grid.cells[row][column]
@@ -362,23 +371,25 @@ def KPI_BENCHMARK(kpi, business, tier):  # noqa: N802 - Excel's name
 
 @func
 @arg("business", doc='The business type, such as "custom-dollhouses".')
+@arg("lang", doc='Language of the names: "en" (default), "es" or "fr".')
 @_excel_safe
-def KPI_LIST(business):  # noqa: N802 - Excel's name
+def KPI_LIST(business, lang="en"):  # noqa: N802 - Excel's name
     """The business type's KPIs as a table that spills: id, name, Excel function, unit, direction, thresholds."""
-    found = default_catalog().business(_text(business, "business"))
-    header = ["KPI", "Name", "Excel function", "Unit", "Better", "Typical", "Above average", "Exceptional"]
+    lang = _language(lang)
+    found = default_catalog().business(_text(business, "business")).in_language(lang)
+    table = words(lang)["kpi_list"]
     rows = [
         [
             k.id,
             k.name,
-            k.function or "(entered directly)",
+            k.function or table["entered_directly"],
             k.unit.label,
-            k.better,
+            words(lang)["better"][k.better],
             *(k.thresholds[t] for t in TIER_KEYS),
         ]
         for k in found.kpis
     ]
-    return [header, *rows]
+    return [list(table["header"]), *rows]
 
 
 __all__ += ["NPS_FROM_SCORES", "CSAT_FROM_RATINGS", "KPI_TIER", "KPI_BENCHMARK", "KPI_LIST"]

@@ -2,8 +2,9 @@
 
 Everything about a KPI comes from the catalog: its inputs, formula (as a native
 spreadsheet formula, from the formula's expression), unit, direction, thresholds
-and sources; every word the workbook shows comes from ``data/words.en.toml``. This
-module only lays them out. The workbook needs no add-in: it uses only functions that
+and sources; every word the workbook shows comes from ``data/words.<lang>.toml``
+(English, Spanish or French; the catalog holds the KPI names, labels and translated
+article sentences). This module only lays them out. The workbook needs no add-in: it uses only functions that
 Excel, LibreOffice and Google Sheets all know (:data:`FUNCTIONS`), and no formula
 relies on a range being evaluated as an array (hidden helper rows on the KPIs sheet
 do the month-by-month work), so Gnumeric computes the same numbers.
@@ -11,15 +12,18 @@ do the month-by-month work), so Gnumeric computes the same numbers.
 Sheets: *Start here* (how to use it), *Inputs* (the only cells to type in),
 *KPIs* (values, tiers and year to date), *Benchmarks* (editable thresholds that
 drive the tiers, the colours and the chart lines), *Dashboard* (a month's scorecard
-and charts, one landscape page), and a hidden *Chart data* sheet for the charts.
+and charts, one landscape page), and a hidden *Chart data* sheet for the charts; in
+Spanish and French the sheets carry their names in that language, and the defined
+names (``in_<kpi>_<input>``, ``kpi_<kpi>`` ...) stay the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -40,15 +44,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from nichekpi._files import replacing
 from nichekpi._ooxml import tidy_file
-from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi
+from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi, words
+from nichekpi.errors import KpiInputError
 
 FUNCTIONS = frozenset(
     {"IF", "AND", "OR", "COUNT", "COUNTA", "INT", "ISNUMBER", "SUM", "MAX", "MIN", "INDEX", "MATCH", "NA", "ROUND"}
 )
 """The only spreadsheet functions the templates use: known to Excel, LibreOffice and Google Sheets."""
 
-WORDS = tomllib.loads(resources.files("nichekpi").joinpath("data", "words.en.toml").read_text(encoding="utf-8"))
-"""Every word the workbooks show, by key (``data/words.en.toml``)."""
+WORDS = words("en")
+"""Every word the English workbooks show, by key (``data/words.en.toml``; ``words.es.toml`` and
+``words.fr.toml`` hold the same keys)."""
 
 MONTHS = 12
 FIRST_MONTH_COLUMN = 4  # D on the Inputs sheet
@@ -60,7 +66,7 @@ NOT_SCORED = WORDS["cell"]["not_scored"]  #: the tier of a value whose benchmark
 CHECK_BENCHMARKS = WORDS["cell"]["check_benchmarks"]  #: the tier while the thresholds are out of order
 LATEST = WORDS["cell"]["latest"]  #: the Dashboard's month choice that follows the data
 MONTH_CHOICE = "H2"  #: the Dashboard cell where the planner chooses the month shown
-BENCH_CHECK_COLUMN = 11  # K on Benchmarks: empty, or the warning that the thresholds are out of order
+BENCH_CHECK_COLUMN = 12  # L on Benchmarks: empty, or the warning that the thresholds are out of order
 BUSINESS_TYPE_CELL = "'Chart data'!$A$1"  #: the cell the name business_type points at
 
 # Tier colours: the same meaning on every sheet. (fill, font)
@@ -70,6 +76,31 @@ TIER_COLOURS = {
     "Above average": ("C6E0B4", "375623"),
     "Exceptional": ("9BC2E6", "1F3864"),
 }
+_CURRENCIES = tomllib.loads(resources.files("nichekpi").joinpath("data", "currencies.toml").read_text(encoding="utf-8"))
+_CURRENCY = ("USD", "$", False)  # the money of the workbook being built: code, symbol, after the number
+_W = WORDS  # the words of the workbook being built (build_workbook sets its language's)
+
+
+def _tier(name: str) -> str:
+    """A tier's name (``TIERS``) in the workbook's language."""
+    return _W["tiers_names"][name]
+
+
+def _cell(key: str) -> str:
+    """A short word a cell shows (``check inputs`` ...), in the workbook's language."""
+    return _W["cell"][key]
+
+
+def _dates(number_format: str) -> str:
+    """A date format showing month names in the workbook's language, whatever the spreadsheet's locale."""
+    return _W["dates"]["locale"] + number_format
+
+
+def _better(direction: str) -> str:
+    """``higher`` or ``lower`` in the workbook's language."""
+    return _W["better"][direction]
+
+
 _NEUTRAL_COLOUR = "A6A6A6"  # bars of a value that is not scored
 _LINE_COLOURS = {"typical": "BF8F00", "above_average": "548235", "exceptional": "203864"}
 
@@ -90,7 +121,7 @@ _MONTH_FORMAT = "mmm yyyy"
 
 # The Dashboard's grid, in Excel's metrics: Calibri 11 has a maximum digit width of
 # 7 pixels, so a column of width w (characters) is 7 * w pixels; rows are 20 pixels.
-_DASHBOARD_WIDTHS = (38, 11, 12, 17, 12, 12, 14, 12, 9)
+_DASHBOARD_WIDTHS = (36, 10, 12, 22, 12, 12, 14, 12, 9)  # tier names run to 23 characters in Spanish
 _PIXEL_EMU = 9525
 _ROW_PIXELS = 20
 _CHARTS_PER_ROW = 4
@@ -172,7 +203,7 @@ def _tier_rules(ws, cells: str, tier_cell: str) -> None:
         ws.conditional_formatting.add(
             cells,
             FormulaRule(
-                formula=[f'{tier_cell}="{name}"'],
+                formula=[f'{tier_cell}="{_tier(name)}"'],
                 fill=PatternFill("solid", start_color=fill, end_color=fill),
                 font=Font(color=font, bold=name == "Exceptional"),
             ),
@@ -190,8 +221,8 @@ def _kpi_formula(kpi: Kpi, refs: Sequence[str]) -> str:
     checks = ",".join(formula.spreadsheet_checks(refs))
     value = formula.spreadsheet_formula(refs)
     return (
-        f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{CHECK_INPUTS}",'
-        f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{CHECK_INPUTS}"))))'
+        f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{_cell("check_inputs")}",'
+        f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{_cell("check_inputs")}"))))'
     )
 
 
@@ -199,9 +230,9 @@ def _ytd_formula(kpi: Kpi, refs: Sequence[str], helpers: Mapping[str, int]) -> s
     """Year to date from the added-up inputs ``refs`` (the Inputs sheet's year-to-date cells)."""
     count, last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("counted", "last", "first"))
     checks = ",".join(kpi.formula.spreadsheet_checks(refs))
-    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{CHECK_INPUTS}")'
+    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{_cell("check_inputs")}")'
     if kpi.yearly_benchmark:  # stocks: a month missing in between would drop its flows from the sums
-        value = f'IF({last}-{first}+1>{count},"{CHECK_INPUTS}",{value})'
+        value = f'IF({last}-{first}+1>{count},"{_cell("check_inputs")}",{value})'
     return f'=IF({count}=0,"",{value})'
 
 
@@ -212,11 +243,13 @@ def _tier_expression(value: str, kpi: Kpi, bench_row: int) -> str:
     for key, column in zip(TIER_KEYS, "DEF"):
         bench = f"Benchmarks!${column}${bench_row}"
         skipped = "TRUE" if key == "typical" else "FALSE"  # a missing typical threshold: Typical
-        reached[key] = f'IF(ISNUMBER({bench}),IF({direction}="lower",{value}<={bench},{value}>={bench}),{skipped})'
-    below, typical, above, exceptional = TIERS
+        reached[key] = (
+            f'IF(ISNUMBER({bench}),IF({direction}="{_better("lower")}",{value}<={bench},{value}>={bench}),{skipped})'
+        )
+    below, typical, above, exceptional = (_tier(name) for name in TIERS)
     check = f"Benchmarks!${_col(BENCH_CHECK_COLUMN)}${bench_row}"
     return (
-        f'IF({check}<>"","{CHECK_BENCHMARKS}",IF({reached["exceptional"]},"{exceptional}",'
+        f'IF({check}<>"","{_cell("check_benchmarks")}",IF({reached["exceptional"]},"{exceptional}",'
         f'IF({reached["above_average"]},"{above}",IF({reached["typical"]},"{typical}","{below}"))))'
     )
 
@@ -228,7 +261,9 @@ def _tier_formula(value: str, kpi: Kpi, bench_row: int, *, months: str | None) -
     """
     scored = _tier_expression(value, kpi, bench_row)
     if kpi.yearly_benchmark:
-        scored = f'"{NOT_SCORED}"' if months is None else f'IF({months}<{MONTHS},"{NOT_SCORED}",{scored})'
+        scored = (
+            f'"{_cell("not_scored")}"' if months is None else f'IF({months}<{MONTHS},"{_cell("not_scored")}",{scored})'
+        )
     return f'=IF(ISNUMBER({value}),{scored},"")'
 
 
@@ -240,16 +275,23 @@ _SOURCE_WIDTH = 80  # the article sentences on Benchmarks
 
 
 def _start_here(ws, business: Business, year: int) -> None:
-    words = WORDS["start"]
+    words = _W["start"]
     source = business.source
-    ws["A1"] = WORDS["titles"]["start"].format(business=business.name, year=year)
+    ws["A1"] = _W["titles"]["start"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = WORDS["titles"]["made_by"]
+    ws["A2"] = _W["titles"]["made_by"]
     ws["A2"].font = _SUBTITLE
-    published = source.published.strftime("%d %B %Y") if source.published else words["no_date"]
+    if source.published:
+        day = source.published
+        published = f"{day.day:02d} {_W['months']['long'][day.month - 1]} {day.year}"
+    else:
+        published = words["no_date"]
     origin = (
         words["origin_article"].format(
-            title=source.title, language=source.language, published=published, market=source.market or "US"
+            title=source.title,
+            language=_W["languages"].get(source.language, source.language),
+            published=published,
+            market=source.market or "US",
         )
         if source.title
         else words["origin_own"]
@@ -268,7 +310,9 @@ def _start_here(ws, business: Business, year: int) -> None:
         row += 1
     for name in (*reversed(TIERS), NOT_SCORED):
         fill, font = TIER_COLOURS.get(name, (_NEUTRAL_COLOUR, "000000"))
-        cell = ws.cell(row=row, column=2, value=f"{name}: {WORDS['tiers'][name]}")
+        shown = _tier(name) if name in TIERS else _W["cell"]["not_scored"]
+        line = words["tier_line"].format(tier=shown, meaning=_W["tiers"][name])
+        cell = ws.cell(row=row, column=2, value=line)
         cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
         cell.font = Font(color=font, bold=name == "Exceptional")
         row += 1
@@ -305,7 +349,7 @@ def _paragraph(ws, row: int, label: str, text: str) -> None:
 
 
 def _validation(kind: str, **options) -> DataValidation:
-    words = WORDS["validation"]
+    words = _W["validation"]
     validation = DataValidation(**options)
     validation.error, validation.errorTitle = words[kind], words[f"{kind}_title"]
     validation.showErrorMessage = True
@@ -313,14 +357,14 @@ def _validation(kind: str, **options) -> DataValidation:
 
 
 def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
-    ws["A1"] = WORDS["titles"]["inputs"].format(business=business.name, year=year)
+    ws["A1"] = _W["titles"]["inputs"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
-    ws["A2"] = WORDS["titles"]["inputs_subtitle"]
+    ws["A2"] = _W["titles"]["inputs_subtitle"]
     ws["A2"].font = _SUBTITLE
-    _header(ws, 3, [*WORDS["headers"]["inputs"], *([None] * MONTHS), WORDS["headers"]["year_to_date"]])
+    _header(ws, 3, [*_W["headers"]["inputs"], *([None] * MONTHS), _W["headers"]["year_to_date"]])
     for month in range(MONTHS):
         cell = ws.cell(row=3, column=FIRST_MONTH_COLUMN + month, value=dt.date(year, month + 1, 1))
-        cell.number_format = _MONTH_FORMAT
+        cell.number_format = _dates(_MONTH_FORMAT)
     whole = _validation("whole", type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     number = _validation("number", type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     ws.add_data_validation(whole)
@@ -336,10 +380,10 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
         count = f"KPIs!${_col(YTD_COLUMN)}${helpers['counted']}"
         for item, param in zip(kpi.inputs, kpi.formula.params):
             row = where.input_rows[(kpi.id, item.id)]
-            ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1)
+            ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1, wrap_text=True)
             ws.cell(row=row, column=2, value=item.unit)
             ws.cell(row=row, column=3, value=item.help).alignment = _WRAP
-            _fit_height(ws, row, (item.help, _HELP_WIDTH - 4))
+            _fit_height(ws, row, (item.help, _HELP_WIDTH - 4), (item.label, 30 - 4))
             months = values.get((kpi.id, item.id), [None] * MONTHS)
             for month in range(MONTHS):
                 cell = ws.cell(row=row, column=FIRST_MONTH_COLUMN + month, value=months[month])
@@ -372,18 +416,18 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
 
 
 def _kpis(ws, business: Business, year: int, where: Layout) -> None:
-    words = WORDS["cell"]
-    ws["A1"] = WORDS["titles"]["kpis"].format(business=business.name, year=year)
+    words = _W["cell"]
+    ws["A1"] = _W["titles"]["kpis"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
     _header(
         ws,
         2,
-        [*WORDS["headers"]["kpis"], *([None] * MONTHS), WORDS["headers"]["year_to_date"], WORDS["headers"]["covers"]],
+        [*_W["headers"]["kpis"], *([None] * MONTHS), _W["headers"]["year_to_date"], _W["headers"]["covers"]],
     )
     for month in range(MONTHS):
         cell = ws.cell(row=2, column=KPI_FIRST_MONTH_COLUMN + month)
         cell.value = f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3"
-        cell.number_format = _MONTH_FORMAT
+        cell.number_format = _dates(_MONTH_FORMAT)
     first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
     short = f"${first_month}${where.short_row}:${last_month}${where.short_row}"
     for kpi in business.kpis:
@@ -391,8 +435,10 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
         bench_row = where.bench_rows[kpi.id]
         helpers = where.helper_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.name).font = Font(bold=True)
+        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, row, (kpi.name, 40))
         ws.cell(row=row, column=2, value=kpi.unit.label)
-        ws.cell(row=row + 1, column=1, value=WORDS["headers"]["tier"]).alignment = Alignment(indent=2)
+        ws.cell(row=row + 1, column=1, value=_W["headers"]["tier"]).alignment = Alignment(indent=2)
         ws.cell(row=row + 1, column=1).font = Font(italic=True, color="595959")
         count = f"${_col(YTD_COLUMN)}${helpers['counted']}"
         for month in range(MONTHS + 1):
@@ -409,7 +455,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
             months = count if month == MONTHS else None
             tier_formula = _tier_formula(f"{_col(column)}{row}", kpi, bench_row, months=months)
             tier = ws.cell(row=row + 1, column=column, value=tier_formula)
-            tier.alignment = Alignment(horizontal="center")
+            tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
             tier.font = Font(size=9)
             for cell in (value, tier):
                 cell.border = _BOX
@@ -455,7 +501,7 @@ def _helpers(ws, business: Business, where: Layout) -> None:
     One cell per month, so that no formula needs a range evaluated as an array.
     """
     first_month, last_month = _col(KPI_FIRST_MONTH_COLUMN), _col(YTD_COLUMN - 1)
-    words = WORDS["helpers"]
+    words = _W["helpers"]
     labels = {where.latest_row: words["latest"], where.short_row: words["short"], where.long_row: words["long"]}
     labels[where.latest_row + 3] = words["shown"]
     for month in range(MONTHS):
@@ -463,8 +509,8 @@ def _helpers(ws, business: Business, where: Layout) -> None:
         letter = _col(column)
         seen = ",".join(f"{letter}{where.helper_rows[k.id]['seen']}" for k in business.kpis)
         ws.cell(row=where.latest_row, column=column, value=f"=MAX({seen})")
-        ws.cell(row=where.short_row, column=column, value=WORDS["months"]["short"][month])
-        ws.cell(row=where.long_row, column=column, value=WORDS["months"]["long"][month])
+        ws.cell(row=where.short_row, column=column, value=_W["months"]["short"][month])
+        ws.cell(row=where.long_row, column=column, value=_W["months"]["long"][month])
     latest = f"=MAX({first_month}{where.latest_row}:{last_month}{where.latest_row})"
     ws.cell(row=where.latest_row, column=YTD_COLUMN, value=latest)
     names = f"${first_month}${where.long_row}:${last_month}${where.long_row}"
@@ -515,21 +561,23 @@ def _helpers(ws, business: Business, where: Layout) -> None:
 
 
 def _benchmarks(ws, business: Business, where: Layout) -> None:
-    ws["A1"] = WORDS["titles"]["benchmarks"].format(business=business.name)
+    ws["A1"] = _W["titles"]["benchmarks"].format(business=business.name)
     ws["A1"].font = _TITLE
-    _header(ws, 2, WORDS["headers"]["benchmarks"])
-    direction = _validation("direction", type="list", formula1='"higher,lower"', allow_blank=False)
+    _header(ws, 2, _W["headers"]["benchmarks"])
+    direction = _validation(
+        "direction", type="list", formula1=f'"{_better("higher")},{_better("lower")}"', allow_blank=False
+    )
     ws.add_data_validation(direction)
-    warning = WORDS["cell"]["thresholds_wrong"]
+    warning = _W["cell"]["thresholds_wrong"]
     for kpi in business.kpis:
         row = where.bench_rows[kpi.id]
         ws.cell(row=row, column=1, value=kpi.id)
         ws.cell(row=row, column=2, value=kpi.name)
-        better = ws.cell(row=row, column=3, value=kpi.better)
+        better = ws.cell(row=row, column=3, value=_better(kpi.better))
         better.protection, better.fill, better.border = _UNLOCKED, _INPUT_FILL, _BOX
         direction.add(better.coordinate)
         # A number, in order with the row's other thresholds (checked with the typed value in place).
-        sign = f'IF($C${row}="lower",-1,1)'
+        sign = f'IF($C${row}="{_better("lower")}",-1,1)'
         pairs = [f"OR(COUNT(${a}${row},${b}${row})<2,(${b}${row}-${a}${row})*{sign}>=0)" for a, b in ("DE", "EF", "DF")]
         formula = f"AND(ISNUMBER(D{row}),{','.join(pairs)})"  # within Excel's 255 characters
         threshold = _validation("threshold", type="custom", formula1=formula)
@@ -548,27 +596,49 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
                 sentences.append(sentence)
         quoted = " ".join(f"\u201c{s}\u201d" for s in sentences)
         ws.cell(row=row, column=8, value=quoted).alignment = _WRAP
-        ws.cell(row=row, column=9, value=kpi.note or None).alignment = _WRAP
-        period = WORDS["period"]["year" if kpi.yearly_benchmark else "any"]
-        ws.cell(row=row, column=10, value=period).alignment = _WRAP
+        translated = []
+        for key in TIER_KEYS:
+            sentence = kpi.translated_sources.get(key)
+            if sentence and sentence not in translated:
+                translated.append(sentence)
+        translation = " ".join(f"\u201c{s}\u201d" for s in translated)
+        ws.cell(row=row, column=9, value=translation or None).alignment = _WRAP
+        ws.cell(row=row, column=10, value=kpi.note or None).alignment = _WRAP
+        period = _W["period"]["year" if kpi.yearly_benchmark else "any"]
+        ws.cell(row=row, column=11, value=period).alignment = _WRAP
         check = ws.cell(row=row, column=BENCH_CHECK_COLUMN, value=f'=IF({_order_ok(row)},"","{warning}")')
         check.alignment = _WRAP
         check.font = Font(bold=True, color="FFFFFF")
         for column in (1, 2, 3, 4, 5, 6, 7):
             ws.cell(row=row, column=column).alignment = Alignment(vertical="top", wrap_text=column in (1, 2))
-        _fit_height(ws, row, (quoted, _SOURCE_WIDTH - 4), (kpi.note, 32), (kpi.name, 26), (period, 30))
+        _fit_height(
+            ws,
+            row,
+            (quoted, _SOURCE_WIDTH - 4),
+            (translation, _SOURCE_WIDTH - 4),
+            (kpi.note, 32),
+            (kpi.name, 26),
+            (period, 30),
+        )
     last = max(where.bench_rows.values())
     check_column = _col(BENCH_CHECK_COLUMN)
     ws.conditional_formatting.add(
         f"{check_column}3:{check_column}{last}",
         FormulaRule(formula=[f'{check_column}3<>""'], fill=_WARNING_FILL, font=Font(bold=True, color="FFFFFF")),
     )
-    ws.row_dimensions[2].height = 30
-    for column, width in zip("ABCDEFGHIJK", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, 34, 34, 34)):
+    if any(k.unit.style == "currency" for k in business.kpis):
+        note = ws.cell(row=last + 2, column=8, value=_W["benchmarks"]["currency"].format(currency=_CURRENCY[0]))
+        note.font = _SUBTITLE
+        note.alignment = _WRAP
+        _fit_height(ws, last + 2, (note.value, _SOURCE_WIDTH - 4))
+    ws.row_dimensions[2].height = 45  # three lines: "Por encima del promedio"
+    for column, width in zip("ABCDEFGHIJKL", (24, 30, 9, 11, 11, 11, 14, _SOURCE_WIDTH, _SOURCE_WIDTH, 34, 34, 34)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "C3"
-    ws.print_area = f"A1:{check_column}{last}"
+    ws.print_area = f"A1:{check_column}{last + 2}"  # with the currency note
     ws.print_title_rows = "2:2"
+    ws.print_title_cols = "A:B"
+    _two_pages_wide(ws)  # the article's sentences and their translation side by side, large enough to read
 
 
 def _order_ok(row: int) -> str:
@@ -579,8 +649,11 @@ def _order_ok(row: int) -> str:
     pairs = []
     for low, high in ((0, 1), (1, 2), (0, 2)):
         a, b = cells[low], cells[high]
-        pairs.append(f'IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({direction}="lower",{b}<={a},{b}>={a}),TRUE)')
-    return f'AND(OR({direction}="higher",{direction}="lower"),{",".join(valid)},{",".join(pairs)})'
+        pairs.append(
+            f'IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({direction}="{_better("lower")}",{b}<={a},{b}>={a}),TRUE)'
+        )
+    higher, lower = _better("higher"), _better("lower")
+    return f'AND(OR({direction}="{higher}",{direction}="{lower}"),{",".join(valid)},{",".join(pairs)})'
 
 
 def _number_text(kpi: Kpi, cell: str) -> str:
@@ -588,19 +661,22 @@ def _number_text(kpi: Kpi, cell: str) -> str:
     if kpi.unit.style == "percent":
         return f'ROUND({cell}*100,1)&"%"'
     if kpi.unit.style == "currency":
+        if _CURRENCY[2]:
+            return f'ROUND({cell},2)&" {kpi.unit.label}"'
         return f'"{kpi.unit.label}"&ROUND({cell},2)'
     return f"ROUND({cell},2)"
 
 
 def threshold_label(kpi: Kpi, key: str, threshold: float | None) -> str:
     """The legend of a threshold line, as the chart data sheet computes it (for the tests and the README)."""
-    name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
+    name = _W["headers"]["legend_keys"][TIER_KEYS.index(key)]
     if threshold is None:
-        return f"{name}: {WORDS['cell']['not_set']}"
+        return f"{name}: {_W['cell']['not_set']}"
     if kpi.unit.style == "percent":
         number = f"{round(threshold * 100, 1):g}%"
     elif kpi.unit.style == "currency":
-        number = f"{kpi.unit.label}{round(threshold, 2):g}"
+        amount = f"{round(threshold, 2):g}"
+        number = f"{amount} {kpi.unit.label}" if _CURRENCY[2] else f"{kpi.unit.label}{amount}"
     else:
         number = f"{round(threshold, 2):g}"
     return f"{name} {number}"
@@ -617,7 +693,7 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
     ws["A1"] = business.id
     for month in range(MONTHS):
         cell = ws.cell(row=1, column=2 + month, value=f"=Inputs!{_col(FIRST_MONTH_COLUMN + month)}3")
-        cell.number_format = "mmm"
+        cell.number_format = _dates("mmm")
     rows: dict[str, dict[str, int]] = {}
     row = 2
     for kpi in business.kpis:
@@ -625,21 +701,21 @@ def _chart_data(ws, business: Business, where: Layout) -> dict[str, dict[str, in
         value_row = where.kpi_rows[kpi.id]
         bench_row = where.bench_rows[kpi.id]
         for name in (*TIERS, NOT_SCORED):
-            ws.cell(row=row, column=1, value=name)
+            ws.cell(row=row, column=1, value=_tier(name) if name in TIERS else _W["cell"]["not_scored"])
             for month in range(MONTHS):
                 column = _col(KPI_FIRST_MONTH_COLUMN + month)
                 value, tier = f"KPIs!{column}{value_row}", f"KPIs!{column}{value_row + 1}"
                 if name in TIERS:
-                    shown = f'{tier}="{name}"'
+                    shown = f'{tier}="{_tier(name)}"'
                 else:  # not scored, or check benchmarks: a neutral bar
-                    shown = f"AND(ISNUMBER({value}),{','.join(f'{tier}<>{chr(34)}{t}{chr(34)}' for t in TIERS)})"
+                    shown = f"AND(ISNUMBER({value}),{','.join(f'{tier}<>{chr(34)}{_tier(t)}{chr(34)}' for t in TIERS)})"
                 ws.cell(row=row, column=2 + month, value=f"=IF({shown},{value},NA())")
             rows[kpi.id][name] = row
             row += 1
         for key, column in zip(TIER_KEYS, "DEF"):
             bench = f"Benchmarks!${column}${bench_row}"
-            name = WORDS["headers"]["tier_keys"][TIER_KEYS.index(key)]
-            label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {WORDS["cell"]["not_set"]}")'
+            name = _W["headers"]["legend_keys"][TIER_KEYS.index(key)]
+            label = f'=IF(ISNUMBER({bench}),"{name} "&{_number_text(kpi, bench)},"{name}: {_W["cell"]["not_set"]}")'
             ws.cell(row=row, column=1, value=label)  # the line's name in the chart legend
             for month in range(MONTHS):
                 ws.cell(row=row, column=2 + month, value=f"=IF(ISNUMBER({bench}),{bench},NA())")
@@ -679,15 +755,15 @@ def chart_boxes(count: int, top_row: int) -> list[tuple[int, int, int, int]]:
 
 
 def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb) -> None:
-    titles = WORDS["titles"]
+    titles = _W["titles"]
     ws["A1"] = titles["dashboard"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
     ws["A2"] = titles["month_shown"]
     ws["A2"].font = Font(bold=True, size=12)
     shown = where.shown_cell
     month = ws["B2"]
-    month.value = f'=IF({shown}=0,"{WORDS["cell"]["no_data"]}",INDEX(months,1,{shown}))'
-    month.number_format = "mmmm yyyy"
+    month.value = f'=IF({shown}=0,"{_W["cell"]["no_data"]}",INDEX(months,1,{shown}))'
+    month.number_format = _dates("mmmm yyyy")
     month.font = Font(bold=True, size=12)
     ws.merge_cells("B2:D2")
     choose = ws["F2"]
@@ -695,9 +771,9 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     choose.alignment = Alignment(horizontal="right")
     ws.merge_cells("F2:G2")
     choice = ws[MONTH_CHOICE]
-    choice.value = LATEST
+    choice.value = _W["cell"]["latest"]
     choice.fill, choice.border, choice.protection = _INPUT_FILL, _BOX, _UNLOCKED
-    options = ",".join([LATEST, *WORDS["months"]["long"]])
+    options = ",".join([_W["cell"]["latest"], *_W["months"]["long"]])
     validation = _validation("month", type="list", formula1=f'"{options}"', allow_blank=False)
     ws.add_data_validation(validation)
     validation.add(MONTH_CHOICE)
@@ -705,17 +781,18 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     ws["I2"].font = Font(size=8, italic=True, color="595959")
     ws["I2"].alignment = Alignment(wrap_text=True)
     ws.row_dimensions[2].height = 22
-    _header(ws, 4, WORDS["headers"]["dashboard"])
+    _header(ws, 4, _W["headers"]["dashboard"])
+    ws.row_dimensions[4].height = 30  # two lines for the longer Spanish and French headers
     for n, kpi in enumerate(business.kpis):
         row = 5 + n
         at = f"KPIs!${_col(YTD_COLUMN)}${where.helper_rows[kpi.id]['upto']}"  # this KPI's latest month shown
-        ws.cell(row=row, column=1, value=kpi.name)
+        ws.cell(row=row, column=1, value=kpi.name).alignment = Alignment(shrink_to_fit=True)
         shown_month = ws.cell(row=row, column=2, value=f'=IF({at}=0,"",INDEX(months,1,{at}))')
-        shown_month.number_format = _MONTH_FORMAT
+        shown_month.number_format = _dates(_MONTH_FORMAT)
         value = ws.cell(row=row, column=3, value=f'=IF({at}=0,"",INDEX(kpi_{kpi.id},1,{at}))')
         value.number_format = kpi.unit.excel_format
         tier = ws.cell(row=row, column=4, value=f'=IF({at}=0,"",INDEX(tier_{kpi.id},1,{at}))')
-        tier.alignment = Alignment(horizontal="center")
+        tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
         now, before = f"INDEX(kpi_{kpi.id},1,{at})", f"INDEX(kpi_{kpi.id},1,{at}-1)"
         change = ws.cell(
             row=row, column=5, value=f'=IF({at}<2,"",IF(AND(ISNUMBER({now}),ISNUMBER({before})),{now}-{before},""))'
@@ -774,10 +851,12 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Referenc
     chart.y_axis.majorGridlines = None
     if kpi.formula.lowest >= 0:
         chart.y_axis.scaling.min = 0  # columns start at zero, so their heights compare honestly
-    chart.x_axis.number_format = "mmm"
+    chart.x_axis.number_format = _dates("mmm")
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.legend.position = "b"
+    legend_font = CharacterProperties(sz=800)  # small enough for the longer Spanish and French labels
+    chart.legend.txPr = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=legend_font), endParaRPr=legend_font)])
     bars = (*TIERS, NOT_SCORED)
     for name in bars:
         chart.add_data(
@@ -809,13 +888,53 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Referenc
 
 
 def build_workbook(
-    business: Business, year: int, values: Mapping[tuple[str, str], Sequence[object]] | None = None
+    business: Business,
+    year: int,
+    values: Mapping[tuple[str, str], Sequence[object]] | None = None,
+    *,
+    lang: str = "en",
+    currency: str = "USD",
 ) -> Workbook:
-    """The template workbook of ``business`` for ``year``.
+    """The template workbook of ``business`` for ``year``, every word in ``lang`` (en, es or fr).
 
     ``values`` fills inputs: ``{(kpi_id, input_id): [12 monthly values or None]}``.
+    ``currency`` (an ISO code such as ``EUR``) sets the money format; the thresholds stay
+    the article's US-dollar figures. Defined names are the same in every language.
     """
-    values = values or {}
+    global _W, _CURRENCY
+    saved = _W, _CURRENCY
+    _W, _CURRENCY = words(lang), money(currency, lang)
+    try:
+        return _build(with_currency(business.in_language(lang), _CURRENCY), year, values or {})
+    finally:
+        _W, _CURRENCY = saved
+
+
+def money(currency: str, lang: str = "en") -> tuple[str, str, bool]:
+    """``(code, symbol, after)`` of an ISO currency code: how a workbook in ``lang`` shows money."""
+    code = currency.strip().upper() if isinstance(currency, str) else ""
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise KpiInputError(f"currency must be a three-letter ISO code such as USD or EUR; got {currency!r}")
+    symbols = _CURRENCIES["symbols"]
+    return code, symbols.get(code, code), _CURRENCIES["position"][lang] == "after"
+
+
+def with_currency(business: Business, currency: tuple[str, str, bool]) -> Business:
+    """``business`` with its money shown in ``currency`` (see :func:`money`): units and input units."""
+    code, symbol, after = currency
+    number = "#,##0.00"
+    excel_format = f'{number}" {symbol}"' if after else f'"{symbol}"{number}'
+    kpis = []
+    for kpi in business.kpis:
+        unit = kpi.unit
+        if unit.style == "currency":
+            unit = replace(unit, label=symbol, excel_format=excel_format)
+        inputs = tuple(replace(i, unit=symbol) if i.unit == "$" else i for i in kpi.inputs)
+        kpis.append(replace(kpi, unit=unit, inputs=inputs))
+    return replace(business, kpis=tuple(kpis))
+
+
+def _build(business: Business, year: int, values: Mapping[tuple[str, str], Sequence[object]]) -> Workbook:
     where = layout(business)
     wb = Workbook()
     start = wb.active
@@ -852,9 +971,46 @@ def build_workbook(
         ws.page_margins.header = ws.page_margins.footer = 0.3
         ws.oddHeader.left.text = header
         ws.oddHeader.right.text = ws.title.replace("&", "&&")
-        ws.oddFooter.center.text = WORDS["titles"]["print_footer"]
+        ws.oddFooter.center.text = _W["titles"]["print_footer"]
     wb.active = 0
+    _rename_sheets(wb, {english: _W["sheets"][key] for key, english in WORDS["sheets"].items()})
     return wb
+
+
+def _sheet_ref(name: str) -> str:
+    """A sheet's name as a formula writes it: quoted unless plain letters."""
+    if re.fullmatch(r"[A-Za-z_]+", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _rename_sheets(wb: Workbook, names: Mapping[str, str]) -> None:
+    """Give the sheets their names in the workbook's language, and every reference to them."""
+    if all(old == new for old, new in names.items()):
+        return
+    pattern = re.compile("|".join(rf"(?<![\w']){re.escape(_sheet_ref(old))}!" for old in names))
+    back = {_sheet_ref(old): _sheet_ref(new) for old, new in names.items()}
+
+    def renamed(text: str) -> str:
+        return pattern.sub(lambda m: back[m.group(0)[:-1]] + "!", text)
+
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.value = renamed(cell.value)
+        for chart in ws._charts:
+            for part in (chart, *getattr(chart, "_charts", [])):
+                for series in part.series:
+                    refs = (series.val and series.val.numRef, series.cat and series.cat.numRef)
+                    for ref in (*refs, series.tx and series.tx.strRef):
+                        if ref is not None and ref.f:
+                            ref.f = renamed(ref.f)
+        ws.oddHeader.right.text = names.get(ws.title, ws.title).replace("&", "&&")
+    for name in wb.defined_names.values():
+        name.attr_text = renamed(name.attr_text)
+    for ws in wb.worksheets:
+        ws.title = names.get(ws.title, ws.title)
 
 
 def _define_names(wb: Workbook, business: Business, where: Layout) -> None:

@@ -66,6 +66,8 @@ CALLS = [
     ("KPI_LIST", [[["remote-career-coaching"]]]),
     ("KPI_TIER", [[[0.8], [80], [1.5]], [["csat"]], [["custom-dollhouses"]]]),  # issue 8: impossible values
     ("NPS", [[[1e308], [6]], [[1e308], [2]], [[0], [2]]]),  # issue 8: a sum that overflows
+    ("KPI_TIER", [[[0.9], [0.5]], [["retention_rate"]], [["custom-dollhouses"]], [["fr"]]]),
+    ("KPI_LIST", [[["remote-career-coaching"]], [["es"]]]),
 ]
 
 
@@ -93,8 +95,10 @@ def test_lite_bundle_gives_the_same_results_as_the_package(bundle_run):
     expected = [call(name, *args) for name, args in CALLS]
     assert bundle_run["results"] == json.loads(json.dumps(expected))
     assert bundle_run["results"][1] == [[0.9]]
-    assert bundle_run["results"][-2] == [["Typical"], [NUM], [NUM]]
-    assert bundle_run["results"][-1] == [[NUM], [40.0]]
+    assert bundle_run["results"][8] == [["Typical"], [NUM], [NUM]]  # issue 8: impossible values
+    assert bundle_run["results"][9] == [[NUM], [40.0]]  # issue 8: a sum that overflows
+    assert bundle_run["results"][10] == [["Exceptionnel"], ["En dessous du typique"]]  # the words are bundled too
+    assert bundle_run["results"][11][1][1] == "Puntuación de satisfacción del cliente (CSS)"
 
 
 def test_committed_lite_files_match_the_generator():

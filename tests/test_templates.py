@@ -36,7 +36,8 @@ def test_sheets(built):
     for name in SHEETS[:-1]:
         assert wb[name].protection.sheet, name
         assert wb[name].protection.password is None
-        wide = 2 if name in ("Inputs", "KPIs") else 1  # the twelve months print over two pages' width
+        # the twelve months, and the article's sentences beside their translation, print over two pages' width
+        wide = 2 if name in ("Inputs", "KPIs", "Benchmarks") else 1
         assert wb[name].page_setup.fitToWidth == wide and wb[name].sheet_properties.pageSetUpPr.fitToPage
 
 
@@ -180,7 +181,7 @@ def test_benchmarks_say_which_period_each_is_meant_for(built):
     business, wb = built
     ws = wb["Benchmarks"]
     for kpi in business.kpis:
-        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=10).value
+        period = ws.cell(row=layout(business).bench_rows[kpi.id], column=11).value
         stock = any(how != "sum" for how in kpi.formula.period.values())
         assert period.startswith("a whole year" if stock else "any period"), kpi.id
 

@@ -42,9 +42,9 @@ SPEC_FUNCTIONS = {
     "UPLOAD_ORDER_RATIO": ["design_uploads", "orders"],
     "NPS_FROM_SCORES": ["scores"],
     "CSAT_FROM_RATINGS": ["ratings", "scale_max", "satisfied_from"],
-    "KPI_TIER": ["value", "kpi", "business"],
+    "KPI_TIER": ["value", "kpi", "business", "lang"],
     "KPI_BENCHMARK": ["kpi", "business", "tier"],
-    "KPI_LIST": ["business"],
+    "KPI_LIST": ["business", "lang"],
 }
 
 DIV0 = {"type": "Error", "errorType": "Div0"}
@@ -233,6 +233,31 @@ def test_kpi_tier_over_a_range_with_blanks_and_text():
 
 def test_kpi_tier_lower_is_better():
     assert call("KPI_TIER", [[30, 5]], cell("cac"), cell("soundwave-art")) == [["Typical", "Exceptional"]]
+
+
+def test_kpi_tier_speaks_spanish_and_french():
+    values = column(0.5, 0.8, 0.95)
+    spanish = call("KPI_TIER", values, cell("csat"), cell("custom-dollhouses"), cell("es"))
+    assert spanish == [["Por debajo de lo típico"], ["Típico"], ["Excepcional"]]
+    french = call("KPI_TIER", cell(0.86), cell("csat"), cell("custom-dollhouses"), cell("fr"))
+    assert french == [["Supérieur à la moyenne"]]
+    with pytest.raises(xlwings.XlwingsError, match='lang must be "en", "es" or "fr"; got text \'de\''):
+        call("KPI_TIER", cell(0.5), cell("csat"), cell("custom-dollhouses"), cell("de"))
+
+
+def test_kpi_list_in_french():
+    table = call("KPI_LIST", cell("custom-dollhouses"), cell("fr"))
+    assert table[0] == [
+        "KPI",
+        "Nom",
+        "Fonction Excel",
+        "Unité",
+        "Mieux",
+        "Typique",
+        "Supérieur à la moyenne",
+        "Exceptionnel",
+    ]
+    assert table[1][:5] == ["csat", "Score de satisfaction client (CSAT)", "CSAT", "%", "plus haut"]
 
 
 def test_kpi_benchmark():
