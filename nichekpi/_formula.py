@@ -24,6 +24,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 MAX_COUNT = 2**53 - 1
 """The largest count a float (and a spreadsheet cell) holds exactly: above it, 2**53 + 1
 reads as 2**53, and a rule such as ``satisfied <= responses`` would pass when it should not."""
+
+
+NUMBER_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number as text, as a person types it: ASCII digits only (no ``1_000``, no other scripts' digits)."""
 
 
 def show(value: object) -> str:

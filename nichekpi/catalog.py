@@ -178,8 +178,33 @@ class Kpi:
         return self.formula.excel_name
 
     def compute(self, *values: object) -> float:
-        """The KPI from its inputs, in the order of :attr:`inputs`; messages use the input ids."""
-        return self.formula(*values, names=[i.id for i in self.inputs])
+        """The KPI from its inputs, in the order of :attr:`inputs`; messages use the input ids.
+
+        Inputs that give a value the KPI cannot take break a rule too: a sum of ratings
+        larger than ten times the responses gives a mean above a score out of 10.
+
+        >>> toys = default_catalog().kpi("custom-3d-printed-toys", "post_production_satisfaction")
+        >>> toys.compute(850, 100)
+        8.5
+        >>> toys.compute(2422, 100)
+        Traceback (most recent call last):
+        ...
+        nichekpi.errors.KpiInputError: these inputs give post_production_satisfaction 24.22, which it cannot be: \
+value must be from 0 to 10 for post_production_satisfaction; got 24.22
+        """
+        value = self.formula(*values, names=[i.id for i in self.inputs])
+        if not self.lowest <= value <= self.highest:
+            raise KpiInputError(
+                f"these inputs give {self.id} {show(value)}, which it cannot be: {self.out_of_range_message(value)}",
+                problem=Problem.OUT_OF_RANGE,
+            )
+        return value
+
+    @property
+    def bounded(self) -> bool:
+        """Whether :attr:`lowest` or :attr:`highest` narrows what the formula alone can give."""
+        low, high = self.formula.lowest, self.formula.highest
+        return self.lowest > low or self.highest < high
 
     def tier(self, value: float) -> str:
         """The benchmark tier of ``value`` for this KPI; see :func:`tier_for` and :meth:`check_value`."""

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from nichekpi._formula import NUMBER_TEXT
 from nichekpi.catalog import (
     LANGUAGES,
     TIER_KEYS,
@@ -91,14 +92,17 @@ def _kpi_table(business: Business) -> str:
 
 
 def _number_argument(text: str) -> object:
-    """A command-line input as a number; text that is no number is passed on for the formula to reject."""
+    """A command-line input as a number; text that is no number is passed on for the formula to reject.
+
+    A number is written as the inputs table of ``refresh`` takes it (``NUMBER_TEXT``): ``1_000``
+    or digits of another script are text, though Python's ``int`` would read them.
+    """
+    if not NUMBER_TEXT.fullmatch(text.strip()):
+        return text
     try:
         return int(text)
     except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
+        return float(text)
 
 
 def _out_folder(folder: Path) -> None:

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nichekpi._formula import show
+from nichekpi._formula import NUMBER_TEXT, show
 from nichekpi.errors import KpiError
 from nichekpi.formulas import DETRACTORS_UP_TO, PROMOTERS_FROM, SATISFIED_FROM
 
@@ -55,12 +55,12 @@ OPTIONAL_ORDER_COLUMNS = ("promised_date", "delivered_date")
 SURVEY_COLUMNS = ("date", "score")
 SCALES = {"1-5": (1, 5, SATISFIED_FROM[5]), "1-10": (1, 10, SATISFIED_FROM[10]), "0-10": (0, 10, None)}
 """Survey scales: lowest and highest answer, lowest satisfied answer (none on the 0-10 NPS scale)."""
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 ORDER_SPAN_DAYS = 7
 """The most calendar days between the dates of one order's rows; further apart, the id is taken as reused."""
 FIRST_YEAR, LAST_YEAR = 1970, 2100
 """Dates outside these years are refused (a typo, or a placeholder such as 0001-01-01)."""
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER_TEXT = NUMBER_TEXT
 _DATE_TEXT = r"^(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 """A date, an optional time and an optional offset; group 1 is the local date and time."""
 

@@ -307,9 +307,14 @@ def CSAT_FROM_RATINGS(ratings, scale_max=5, satisfied_from=4):  # noqa: N802 - E
 _TIER_ARGUMENT = {key: key for key in TIER_KEYS} | {name.lower(): key for key, name in zip(TIER_KEYS, TIERS[1:])}
 
 
+_TEXT_EXAMPLES = {"business": "custom-dollhouses", "kpi": "csat", "tier": "typical", "lang": "en"}
+"""An example of each text argument, for the message when one is missing."""
+
+
 def _text(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise CallError(f'{name} must be text such as "csat"; got {show(value)}')
+        example = _TEXT_EXAMPLES.get(name, "csat")
+        raise CallError(f'{name} must be text such as "{example}"; got {show(value)}')
     return value.strip()
 
 

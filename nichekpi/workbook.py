@@ -20,6 +20,7 @@ names (``in_<kpi>_<input>``, ``kpi_<kpi>`` ...) stay the same.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -219,18 +220,31 @@ def _kpi_formula(kpi: Kpi, refs: Sequence[str]) -> str:
     formula = kpi.formula
     cells = ",".join(refs)
     checks = ",".join(formula.spreadsheet_checks(refs))
-    value = formula.spreadsheet_formula(refs)
+    value = _in_range(kpi, formula.spreadsheet_formula(refs))
     return (
         f'=IF(COUNTA({cells})=0,"",IF(COUNT({cells})<COUNTA({cells}),"{_cell("check_inputs")}",'
         f'IF(COUNT({cells})<{len(refs)},"",IF(AND({checks}),{value},"{_cell("check_inputs")}"))))'
     )
 
 
+def _in_range(kpi: Kpi, value: str) -> str:
+    """``value``, or ``check inputs`` where it is outside what the KPI can take (a mean above a score's top).
+
+    Only for a KPI whose unit narrows its formula's range (:attr:`Kpi.bounded`); the
+    rules already keep every other formula's result in range.
+    """
+    if not kpi.bounded:
+        return value
+    limits = [f"{value}>={kpi.lowest!r}"] if math.isfinite(kpi.lowest) else []
+    limits += [f"{value}<={kpi.highest!r}"] if math.isfinite(kpi.highest) else []
+    return f'IF(AND({",".join(limits)}),{value},"{_cell("check_inputs")}")'
+
+
 def _ytd_formula(kpi: Kpi, refs: Sequence[str], helpers: Mapping[str, int]) -> str:
     """Year to date from the added-up inputs ``refs`` (the Inputs sheet's year-to-date cells)."""
     count, last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("counted", "last", "first"))
     checks = ",".join(kpi.formula.spreadsheet_checks(refs))
-    value = f'IF(AND({checks}),{kpi.formula.spreadsheet_formula(refs)},"{_cell("check_inputs")}")'
+    value = f'IF(AND({checks}),{_in_range(kpi, kpi.formula.spreadsheet_formula(refs))},"{_cell("check_inputs")}")'
     if kpi.yearly_benchmark:  # stocks: a month missing in between would drop its flows from the sums
         value = f'IF({last}-{first}+1>{count},"{_cell("check_inputs")}",{value})'
     return f'=IF({count}=0,"",{value})'

@@ -164,3 +164,11 @@ def test_ci_runs_the_readmes_test_command():
     commands = [line.strip() for line in readme.splitlines() if line.startswith("    python3 -m venv")]
     assert len(commands) == 2, "the quick start is two one-line commands"
     assert commands[1] in (root / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", ["1_000", "١٠", "１０"])
+def test_score_takes_numbers_as_the_inputs_table_does_not_as_python_reads_them(capsys, text):
+    """Python's int() reads 1_000 and other scripts' digits; a shop owner's number has neither."""
+    status, out, err = run(capsys, "score", "custom-dollhouses", "aov", text, "3")
+    assert status == 1 and out == ""
+    assert err.strip() == f"nichekpi: revenue must be a number; got text {text!r}"

@@ -444,3 +444,21 @@ def test_a_refresh_that_succeeds_from_random_looking_text_wrote_what_the_file_sa
         csv.writer(file).writerows([["month", "csat_responses", "csat_satisfied"], ["2026-03", " 7", "5 "]])
     result = plan(workbook, inputs=table)
     assert sorted((c.name, c.new) for c in result.changes) == [("in_csat_responses", 7), ("in_csat_satisfied", 5)]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("month,aov_revenue,aov_orders\n2026-01,１０,3\n", "column aov_revenue: this is not a number; got text '１０'"),
+        ("month,aov_revenue,aov_orders\n2026-01,10,٣\n", "column aov_orders: this is not a number; got text '٣'"),
+        ("month,aov_revenue\n２０２６-01,5\n", "column month: a month must look like 2026-01; got text '２０２６-01'"),
+    ],
+)
+def test_digits_of_other_scripts_are_refused_in_the_inputs_table_as_in_orders(
+    workbook, tmp_path, capsys, table, message
+):
+    before = workbook.read_bytes()
+    path = write(tmp_path / "inputs.csv", table)
+    err = refused(["refresh", str(workbook), "--inputs", str(path)], capsys)
+    assert f"inputs.csv, row 2, {message}" in err
+    assert workbook.read_bytes() == before
