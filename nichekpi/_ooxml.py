@@ -23,6 +23,8 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET  # noqa: S405  (parses only what openpyxl just wrote)
 
+from nichekpi._evaluate import Error, Unsupported, evaluate, parse_cell
+
 SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -70,6 +72,7 @@ def tidy(package: bytes) -> bytes:
         parts = {name: source.read(name) for name in names}
     trees = {name: ET.fromstring(data) for name, data in parts.items() if name.endswith((".xml", ".rels"))}  # noqa: S314
     _share_strings(trees, names)
+    _cache_values(trees)
     for name, tree in trees.items():
         if name == "xl/styles.xml":
             _order_fonts(tree)
@@ -148,6 +151,88 @@ def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
             Type=_SHARED_STRINGS_REL,
             Target="sharedStrings.xml",
         )
+
+
+def _sheet_parts(trees: dict[str, ET.Element]) -> dict[str, str]:
+    """Sheet name -> its part, from the workbook and its relationships."""
+    relations = {r.get("Id"): r.get("Target", "") for r in trees.get("xl/_rels/workbook.xml.rels", ET.Element("x"))}
+    parts = {}
+    for sheet in trees["xl/workbook.xml"].iter(_q(SML, "sheet")):
+        target = relations.get(sheet.get(_q(_OFFICE_RELS, "id")), "")
+        parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _cache_values(trees: dict[str, ET.Element]) -> None:
+    """Give every formula cell the value it computes (see :mod:`nichekpi._evaluate`).
+
+    A reader that never recalculates then shows the numbers; Excel still recalculates
+    on load. A formula the evaluator does not know leaves every formula cell without a
+    value, as before, rather than a wrong one.
+    """
+    if "xl/workbook.xml" not in trees:
+        return
+    strings = [
+        "".join(t.text or "" for t in si.iter(_q(SML, "t"))) for si in trees.get(_SHARED_STRINGS, ET.Element("x"))
+    ]
+    parts = {name: part for name, part in _sheet_parts(trees).items() if part in trees}
+    cells: dict[str, dict[tuple[int, int], object]] = {}
+    formula_cells: dict[tuple[str, int, int], ET.Element] = {}
+    for sheet, part in parts.items():
+        cells[sheet] = {}
+        for cell in trees[part].iter(_q(SML, "c")):
+            row, column = parse_cell(cell.get("r", ""))
+            formula, value = cell.find(_q(SML, "f")), cell.find(_q(SML, "v"))
+            kind, text = cell.get("t", "n"), (value.text if value is not None else None)
+            if formula is not None:
+                if formula.get("t") not in (None, "normal") or not formula.text:
+                    return  # shared or array formulas: not this evaluator's
+                cells[sheet][(row, column)] = "=" + formula.text
+                formula_cells[(sheet, row, column)] = cell
+            elif text is None:
+                continue
+            elif kind == "s":
+                cells[sheet][(row, column)] = strings[int(text)]
+            elif kind in ("str", "inlineStr"):
+                cells[sheet][(row, column)] = text
+            elif kind == "b":
+                cells[sheet][(row, column)] = text == "1"
+            elif kind == "e":
+                cells[sheet][(row, column)] = Error(text)
+            else:
+                cells[sheet][(row, column)] = float(text)
+    names = {
+        d.get("name"): d.text or ""
+        for d in trees["xl/workbook.xml"].iter(_q(SML, "definedName"))
+        if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm.")
+    }
+    try:
+        values = evaluate(cells, names)
+    except Unsupported:
+        return
+    for key, cell in formula_cells.items():
+        _write_value(cell, values[key])
+
+
+def _write_value(cell: ET.Element, value: object) -> None:
+    for old in cell.findall(_q(SML, "v")):
+        cell.remove(old)
+    cell.attrib.pop("t", None)
+    if isinstance(value, Error):
+        cell.set("t", "e")
+        text = value.code
+    elif isinstance(value, bool):
+        cell.set("t", "b")
+        text = "1" if value else "0"
+    elif isinstance(value, str):
+        cell.set("t", "str")
+        text = value
+    else:
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    element = ET.Element(_q(SML, "v"))
+    element.text = text
+    formula = cell.find(_q(SML, "f"))
+    cell.insert(list(cell).index(formula) + 1, element)
 
 
 def _natural(name: str) -> tuple[int, str]:

@@ -370,6 +370,11 @@ def _validation(kind: str, **options) -> DataValidation:
     return validation
 
 
+def _input_format(item) -> str:
+    """Whole counts without decimals, amounts with two: never a trailing point ("420.")."""
+    return "#,##0" if item.whole else "#,##0.00"
+
+
 def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
     ws["A1"] = _W["titles"]["inputs"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
@@ -402,7 +407,7 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
             for month in range(MONTHS):
                 cell = ws.cell(row=row, column=FIRST_MONTH_COLUMN + month, value=months[month])
                 cell.fill, cell.border, cell.protection = _INPUT_FILL, _BOX, _UNLOCKED
-                cell.number_format = "#,##0" if item.whole else "#,##0.##"
+                cell.number_format = _input_format(item)
             cells = f"{_col(FIRST_MONTH_COLUMN)}{row}:{_col(ytd_column - 1)}{row}"
             (whole if item.whole else number).add(cells)
             how = kpi.formula.period[param]
@@ -414,7 +419,7 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
                 total = f"INDEX({_months_range('Inputs', row, FIRST_MONTH_COLUMN)},1,{pick})"
             ytd = ws.cell(row=row, column=ytd_column, value=f'=IF({count}=0,"",{total})')
             ytd.fill, ytd.border = _COMPUTED_FILL, _BOX
-            ytd.number_format = "#,##0.##"
+            ytd.number_format = _input_format(item)
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 13
     ws.column_dimensions["C"].width = _HELP_WIDTH

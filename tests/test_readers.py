@@ -8,11 +8,14 @@ conditional-format rules and data-validation cells of each sheet, and the seven
 charts. A reader that does not model a part is checked for what it keeps of it
 (xlsx-populate: the unparsed rules and the chart parts it writes back; SheetJS: the
 chart parts); exceljs models no charts and SheetJS no conditional formats or
-validations. No KPI values are checked here: the generated workbooks carry none yet.
+validations. SheetJS, which never recalculates, must see in every formula cell of a
+generated workbook the value openpyxl reads as cached (tests/test_cached_values.py holds
+those equal to LibreOffice's recalculation).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -151,6 +154,24 @@ def test_npm_readers_see_every_part(reader, workbooks, expected):
         seen = json.loads(result.stdout)
         assert {k for k in ("conditional", "validations", "charts") if seen.get(k) is not None} == modelled
         _compare(seen, expected[business], reader, label)
+        if seen.get("values") is not None and "refreshed" not in label:
+            _same_values(seen["values"], path, label)
+
+
+def _same_values(seen: dict, path: Path, label: str) -> None:
+    """The cached values a reader saw equal those openpyxl reads (dates as Excel's serial numbers)."""
+    cached = openpyxl.load_workbook(path, data_only=True)
+    assert seen, label
+    for where, value in seen.items():
+        sheet, cell = where.rsplit("!", 1)
+        want = cached[sheet][cell].value
+        if isinstance(want, dt.datetime):
+            want = (want - dt.datetime(1899, 12, 30)).days
+        want, value = (None if v == "" else v for v in (want, value))
+        if isinstance(want, (int, float)) and not isinstance(want, bool):
+            assert value == pytest.approx(want, rel=1e-12, abs=1e-12), f"{label}: {where}"
+        else:
+            assert value == want, f"{label}: {where}"
 
 
 def test_openpyxl_sees_every_part(workbooks, expected):

@@ -108,6 +108,27 @@ def test_inputs_carry_data_validation_whole_numbers_for_counts(built):
             assert validation.showErrorMessage and validation.error
 
 
+def test_no_number_format_can_show_a_trailing_point(built):
+    """An optional digit after the point ("#,##0.##") shows 420 as "420." in Gnumeric and Excel-like formatters."""
+    _, wb = built
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                for section in cell.number_format.split(";"):
+                    assert not re.search(r"\.[0-9]*#", section), f"{ws.title}!{cell.coordinate}: {cell.number_format}"
+
+
+def test_input_cells_show_two_decimals_for_amounts_none_for_counts(built):
+    business, wb = built
+    where = layout(business)
+    for kpi in business.kpis:
+        for item in kpi.inputs:
+            row = where.input_rows[(kpi.id, item.id)]
+            for column in range(4, 4 + MONTHS + 1):  # the months and year to date
+                want = "#,##0" if item.whole else "#,##0.00"
+                assert wb["Inputs"].cell(row=row, column=column).number_format == want, (kpi.id, item.id, column)
+
+
 def test_thresholds_are_validated_as_numbers_in_order(built):
     business, wb = built
     ws = wb["Benchmarks"]

@@ -48,7 +48,7 @@ async function exceljs(file) {
 async function sheetjs(file) {
   const XLSX = require("xlsx");
   const wb = XLSX.read(fs.readFileSync(file), { cellFormula: true, sheetStubs: true, bookFiles: true });
-  const seen = { sheets: wb.SheetNames, names: {}, local: [], formulas: {}, conditional: null, validations: null };
+  const seen = { sheets: wb.SheetNames, names: {}, local: [], formulas: {}, values: {}, conditional: null, validations: null };
   for (const { Name, Ref, Sheet } of wb.Workbook.Names) {
     if (Sheet === undefined) seen.names[Name] = Ref;
     else seen.local.push(`${Sheet}:${Name}`); // a sheet's own name, such as its print area
@@ -56,7 +56,10 @@ async function sheetjs(file) {
   for (const name of wb.SheetNames) {
     const ws = wb.Sheets[name];
     for (const address of Object.keys(ws)) {
-      if (!address.startsWith("!") && ws[address].f !== undefined) seen.formulas[`${name}!${address}`] = ws[address].f;
+      const cell = ws[address];
+      if (address.startsWith("!") || cell.f === undefined) continue;
+      seen.formulas[`${name}!${address}`] = cell.f;
+      seen.values[`${name}!${address}`] = cell.t === "e" ? cell.w : cell.v === undefined ? null : cell.v;
     }
   }
   // SheetJS (community edition) keeps no chart model; it lists the package's chart parts.

@@ -1,0 +1,442 @@
+"""Evaluate the templates' formulas in Python, so the package can carry their values.
+
+Exactly the spreadsheet functions the templates use (``workbook.FUNCTIONS``), with
+Excel's rules for empty cells, text and errors: an empty cell is 0 in arithmetic and
+``""`` next to text, ``COUNT``/``SUM``/``MAX``/``MIN``/``AND`` skip text in ranges,
+an error travels through arithmetic and ``IF``'s condition, ``ISNUMBER`` of an error
+is FALSE. Anything else (another function, an array, a cycle) raises
+:class:`Unsupported`, and the caller writes no value rather than a wrong one.
+
+Only the standard library: no Excel, no openpyxl.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+class Unsupported(Exception):
+    """A formula outside the subset this evaluator knows."""
+
+
+@dataclass(frozen=True)
+class Error:
+    """A spreadsheet error value such as ``#N/A``."""
+
+    code: str
+
+
+class _Failed(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class _Range:
+    sheet: str
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+    (?P<str>"(?:[^"]|"")*")
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(?![\w.(!])
+  | (?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
+  | (?P<func>[A-Za-z_][\w.]*)\(
+  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<op><=|>=|<>|[-+*/^&=<>(),])
+    )""",
+    re.VERBOSE,
+)
+_CELL = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+_BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+
+
+def _column(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def parse_cell(text: str) -> tuple[int, int]:
+    """``"$B$12"`` -> (row 12, column 2)."""
+    match = _CELL.fullmatch(text)
+    if not match:
+        raise Unsupported(f"not a cell: {text}")
+    return int(match.group(2)), _column(match.group(1))
+
+
+def _tokens(formula: str) -> list[tuple[str, str]]:
+    tokens, at = [], 0
+    text = formula.rstrip()
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if not match or match.end() == at:
+            raise Unsupported(f"cannot read {text[at : at + 20]!r}")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind)))
+        at = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, formula: str, sheet: str):
+        self.tokens = _tokens(formula)
+        self.at = 0
+        self.sheet = sheet
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise Unsupported("formula ends too early")
+        self.at += 1
+        return token
+
+    def expect(self, op: str) -> None:
+        if self.take() != ("op", op):
+            raise Unsupported(f"expected {op}")
+
+    def parse(self):
+        node = self.expression(1)
+        if self.peek() is not None:
+            raise Unsupported(f"unexpected {self.peek()[1]}")
+        return node
+
+    def expression(self, lowest: int):
+        left = self.unary()
+        while True:
+            token = self.peek()
+            if not token or token[0] != "op" or token[1] not in _BINARY or _BINARY[token[1]] < lowest:
+                return left
+            self.take()
+            right = self.expression(_BINARY[token[1]] + 1)
+            left = ("bin", token[1], left, right)
+
+    def unary(self):
+        token = self.take()
+        kind, text = token
+        if kind == "op" and text in "+-":
+            operand = self.unary()
+            return ("neg", operand) if text == "-" else operand
+        if kind == "op" and text == "(":
+            node = self.expression(1)
+            self.expect(")")
+            return node
+        if kind == "num":
+            return ("value", float(text))
+        if kind == "str":
+            return ("value", text[1:-1].replace('""', '"'))
+        if kind == "ref":
+            return ("range", self.range(text))
+        if kind == "name":
+            if text.upper() in ("TRUE", "FALSE"):
+                return ("value", text.upper() == "TRUE")
+            return ("name", text)
+        if kind == "func":
+            args = []
+            if self.peek() == ("op", ")"):
+                self.take()
+                return ("call", text.upper(), args)
+            while True:
+                args.append(self.expression(1))
+                token = self.take()
+                if token == ("op", ")"):
+                    return ("call", text.upper(), args)
+                if token != ("op", ","):
+                    raise Unsupported("expected , or )")
+        raise Unsupported(f"unexpected {text}")
+
+    def range(self, text: str) -> _Range:
+        sheet = self.sheet
+        if "!" in text:
+            sheet, text = text.rsplit("!", 1)
+            if sheet.startswith("'"):
+                sheet = sheet[1:-1].replace("''", "'")
+        first, _, last = text.partition(":")
+        top, left = parse_cell(first)
+        bottom, right = parse_cell(last) if last else (top, left)
+        return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
+
+
+def evaluate(cells: Mapping[str, Mapping[tuple[int, int], object]], names: Mapping[str, str]) -> dict:
+    """The value of every formula cell.
+
+    ``cells``: per sheet, (row, column) -> a number, text, bool, :class:`Error`, or a
+    formula as text starting with ``=``. ``names``: defined name -> its reference
+    (``"Inputs!$D$3:$O$3"``). Returns (sheet, row, column) -> float, str, bool or
+    :class:`Error`, for each formula cell. Raises :class:`Unsupported`.
+    """
+    return _Book(cells, names).run()
+
+
+class _Book:
+    def __init__(self, cells, names):
+        self.cells = cells
+        self.names = {name.upper(): _Parser(target, "").parse() for name, target in names.items()}
+        self.values: dict[tuple[str, int, int], object] = {}
+        self.busy: set[tuple[str, int, int]] = set()
+
+    def run(self) -> dict:
+        for sheet, sheet_cells in self.cells.items():
+            for (row, column), content in sheet_cells.items():
+                if isinstance(content, str) and content.startswith("="):
+                    self.cell(sheet, row, column)
+        return dict(self.values)
+
+    def cell(self, sheet: str, row: int, column: int):
+        """The cell's value: None when empty."""
+        if sheet not in self.cells:
+            raise Unsupported(f"no sheet {sheet}")
+        content = self.cells[sheet].get((row, column))
+        if not (isinstance(content, str) and content.startswith("=")):
+            return float(content) if isinstance(content, int) and not isinstance(content, bool) else content
+        key = (sheet, row, column)
+        if key in self.values:
+            return self.values[key]
+        if key in self.busy:
+            raise Unsupported(f"a cycle through {sheet} row {row} column {column}")
+        self.busy.add(key)
+        try:
+            value = self.scalar(_Parser(content[1:], sheet).parse(), empty=0.0)
+        except _Failed as failed:
+            value = Error(failed.code)
+        self.busy.discard(key)
+        self.values[key] = value
+        return value
+
+    # -- values ---------------------------------------------------------------------------
+
+    def node(self, node):
+        """A value, or a _Range for a reference."""
+        kind = node[0]
+        if kind == "value":
+            return node[1]
+        if kind == "range":
+            return node[1]
+        if kind == "name":
+            if node[1].upper() not in self.names:
+                raise Unsupported(f"unknown name {node[1]}")
+            return self.node(self.names[node[1].upper()])
+        if kind == "neg":
+            return -self.number(self.scalar(node[1]))
+        if kind == "bin":
+            return self.binary(node[1], node[2], node[3])
+        if kind == "call":
+            return self.call(node[1], node[2])
+        raise Unsupported(kind)
+
+    def scalar(self, node, *, empty=None):
+        value = self.node(node)
+        if isinstance(value, _Range):
+            if (value.top, value.left) != (value.bottom, value.right):
+                raise Unsupported("a range where one value is meant")
+            value = self.cell(value.sheet, value.top, value.left)
+        if isinstance(value, Error):
+            raise _Failed(value.code)
+        return empty if value is None else value
+
+    def cells_of(self, value):
+        """The values of a reference's cells (a scalar: itself)."""
+        if not isinstance(value, _Range):
+            return [value]
+        return [
+            self.cell(value.sheet, row, column)
+            for row in range(value.top, value.bottom + 1)
+            for column in range(value.left, value.right + 1)
+        ]
+
+    @staticmethod
+    def number(value) -> float:
+        if value is None:
+            return 0.0
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, float):
+            return value
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise _Failed("#VALUE!") from None
+        raise Unsupported(repr(value))
+
+    @staticmethod
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, float):
+            return general(value)
+        return value
+
+    @staticmethod
+    def truth(value) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, str):
+            raise _Failed("#VALUE!")
+        return bool(value)
+
+    def binary(self, op: str, left_node, right_node):
+        left, right = self.scalar(left_node), self.scalar(right_node)
+        if op == "&":
+            return self.text(left) + self.text(right)
+        if _BINARY[op] == 1:
+            return _compare(op, left, right)
+        a, b = self.number(left), self.number(right)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if b == 0:
+                raise _Failed("#DIV/0!")
+            return a / b
+        return a**b
+
+    # -- functions ------------------------------------------------------------------------
+
+    def call(self, name: str, args):
+        if name == "IF":
+            if len(args) not in (2, 3):
+                raise Unsupported("IF takes 2 or 3 arguments")
+            if self.truth(self.scalar(args[0])):
+                return self.node(args[1])
+            return self.node(args[2]) if len(args) == 3 else False
+        if name == "ISNUMBER":
+            try:
+                value = self.scalar(args[0])
+            except _Failed:
+                return False
+            return isinstance(value, float)
+        if name == "NA":
+            raise _Failed("#N/A")
+        if name == "COUNT":
+            return float(sum(1 for a in args for v in self._loose(a) if isinstance(v, float)))
+        if name == "COUNTA":
+            return float(sum(1 for a in args for v in self._loose(a) if v is not None))
+        if name in ("SUM", "MAX", "MIN"):
+            numbers = [v for a in args for v in self._numbers(a)]
+            if name == "SUM":
+                return float(math.fsum(numbers))
+            return (max if name == "MAX" else min)(numbers) if numbers else 0.0
+        if name in ("AND", "OR"):
+            truths = []
+            for a in args:
+                value = self.node(a)
+                if isinstance(value, _Range):
+                    for v in self.cells_of(value):
+                        if isinstance(v, Error):
+                            raise _Failed(v.code)
+                        if isinstance(v, (bool, float)):
+                            truths.append(bool(v))
+                else:
+                    truths.append(self.truth(self.scalar(a)))
+            if not truths:
+                raise _Failed("#VALUE!")
+            return all(truths) if name == "AND" else any(truths)
+        if name == "INT":
+            return float(math.floor(self.number(self.scalar(args[0]))))
+        if name == "ROUND":
+            value, digits = self.number(self.scalar(args[0])), int(self.number(self.scalar(args[1])))
+            return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+        if name == "INDEX":
+            return self._index(args)
+        if name == "MATCH":
+            return self._match(args)
+        raise Unsupported(f"function {name}")
+
+    def _loose(self, node) -> list:
+        """An argument's values, errors kept as values (COUNT and COUNTA skip or count them)."""
+        value = self.node(node)
+        if isinstance(value, _Range):
+            return self.cells_of(value)
+        return [self.scalar(node)]
+
+    def _numbers(self, node) -> list[float]:
+        value = self.node(node)
+        if isinstance(value, _Range):
+            found = []
+            for v in self.cells_of(value):
+                if isinstance(v, Error):
+                    raise _Failed(v.code)
+                if isinstance(v, float):
+                    found.append(v)
+            return found
+        return [self.number(self.scalar(node))]
+
+    def _index(self, args):
+        area = self.node(args[0])
+        if not isinstance(area, _Range):
+            raise Unsupported("INDEX of something other than a range")
+        row = int(self.number(self.scalar(args[1])))
+        column = int(self.number(self.scalar(args[2]))) if len(args) > 2 else 1
+        height, width = area.bottom - area.top + 1, area.right - area.left + 1
+        if not (1 <= row <= height and 1 <= column <= width):
+            raise _Failed("#REF!")
+        at_row, at_column = area.top + row - 1, area.left + column - 1
+        return _Range(area.sheet, at_row, at_column, at_row, at_column)
+
+    def _match(self, args):
+        if len(args) != 3 or self.number(self.scalar(args[2])) != 0:
+            raise Unsupported("MATCH other than an exact match")
+        wanted = self.scalar(args[0])
+        area = self.node(args[1])
+        for position, value in enumerate(self.cells_of(area), start=1):
+            if not isinstance(value, Error) and value is not None and _compare("=", wanted, value):
+                return float(position)
+        raise _Failed("#N/A")
+
+
+def _rank(value) -> int:
+    return 0 if isinstance(value, float) else 1 if isinstance(value, str) else 2
+
+
+def _compare(op: str, left, right) -> bool:
+    """Excel's comparison: an empty cell is 0 or "" or FALSE after the other side; numbers < text < logicals."""
+    if left is None and right is None:
+        left = right = 0.0
+    elif left is None:
+        left = {0: 0.0, 1: "", 2: False}[_rank(right)]
+    elif right is None:
+        right = {0: 0.0, 1: "", 2: False}[_rank(left)]
+    a, b = (_rank(left), left), (_rank(right), right)
+    if a[0] == 1 and b[0] == 1:
+        a, b = (1, left.lower()), (1, right.lower())
+    elif a[0] == b[0] == 2:
+        a, b = (2, float(left)), (2, float(right))
+    return {
+        "=": a == b,
+        "<>": a != b,
+        "<": a < b,
+        ">": a > b,
+        "<=": a <= b,
+        ">=": a >= b,
+    }[op]
+
+
+def general(number: float) -> str:
+    """A number as text the way ``&`` shows it: up to 15 significant digits, no trailing zeros."""
+    if number == 0:
+        return "0"
+    text = f"{number:.15g}"
+    if "e" in text:
+        text = format(Decimal(text), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    return text
