@@ -181,10 +181,42 @@ def evaluate(cells: Mapping[str, Mapping[tuple[int, int], object]], names: Mappi
     return _Book(cells, names).run()
 
 
+UNKNOWN = object()
+"""Put in ``cells`` for a formula this evaluator must not read (a shared or array formula):
+the cell, and every formula that needs it, is left out of :func:`evaluate_some`'s answer."""
+
+
+def evaluate_some(
+    cells: Mapping[str, Mapping[tuple[int, int], object]],
+    names: Mapping[str, str],
+    targets: list[tuple[str, int, int]],
+) -> dict:
+    """The values of the formula cells ``targets`` that the evaluator can compute.
+
+    Like :func:`evaluate`, but a formula outside its subset (or :data:`UNKNOWN`, or one
+    that needs such a cell, or a sheet not in ``cells``) is left out of the answer
+    instead of stopping everything: a workbook a planner added to keeps the values
+    nichekpi can vouch for. ``cells`` is read sheet by sheet, only when a formula needs
+    a sheet, so a mapping that builds sheets on demand reads only those.
+    """
+    book = _Book(cells, names)
+    for sheet, row, column in targets:
+        try:
+            book.cell(sheet, row, column)
+        except Unsupported:
+            book.busy.clear()  # the formulas under way all needed the one it cannot read
+    return {key: book.values[key] for key in targets if key in book.values}
+
+
 class _Book:
     def __init__(self, cells, names):
         self.cells = cells
-        self.names = {name.upper(): _Parser(target, "").parse() for name, target in names.items()}
+        self.names = {}
+        for name, target in names.items():
+            try:
+                self.names[name.upper()] = _Parser(target, "").parse()
+            except Unsupported:
+                self.names[name.upper()] = ("unknown", name)  # an error only for the formulas that use it
         self.values: dict[tuple[str, int, int], object] = {}
         self.busy: set[tuple[str, int, int]] = set()
 
@@ -200,6 +232,8 @@ class _Book:
         if sheet not in self.cells:
             raise Unsupported(f"no sheet {sheet}")
         content = self.cells[sheet].get((row, column))
+        if content is UNKNOWN:
+            raise Unsupported(f"a formula it does not read in {sheet} row {row} column {column}")
         if not (isinstance(content, str) and content.startswith("=")):
             return float(content) if isinstance(content, int) and not isinstance(content, bool) else content
         key = (sheet, row, column)
@@ -228,7 +262,10 @@ class _Book:
         if kind == "name":
             if node[1].upper() not in self.names:
                 raise Unsupported(f"unknown name {node[1]}")
-            return self.node(self.names[node[1].upper()])
+            target = self.names[node[1].upper()]
+            if target[0] == "unknown":
+                raise Unsupported(f"the name {node[1]} points to something it does not read")
+            return self.node(target)
         if kind == "neg":
             return -self.number(self.scalar(node[1]))
         if kind == "bin":
@@ -324,6 +361,8 @@ class _Book:
             except _Failed:
                 return False
             return isinstance(value, float)
+        if name in ("TRUE", "FALSE") and not args:  # LibreOffice saves TRUE as TRUE()
+            return name == "TRUE"
         if name == "NA":
             raise _Failed("#N/A")
         if name == "COUNT":

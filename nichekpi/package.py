@@ -5,8 +5,10 @@ drawings) when it saves, so a planner's workbook is never re-saved with it. Inst
 this module copies every part of the package byte for byte, except:
 
 * the worksheet holding the inputs, where the given cells get their new numbers;
-* every worksheet with formulas, where the formulas' cached results are removed, so
-  that no program shows a stale value (LibreOffice otherwise trusts the cache);
+* every worksheet with formulas, where each formula's cached result becomes what it
+  computes from the new numbers (worked out by :mod:`nichekpi._evaluate`, so a reader
+  that never recalculates shows them), or is removed when the evaluator does not know
+  the formula, so that no program shows a stale value (LibreOffice trusts the cache);
 * the workbook part, where Excel's full-calculation-on-load flag is set.
 
 Inside those parts the XML is edited as text, cell by cell, so every other byte of
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from nichekpi._evaluate import UNKNOWN, Error, evaluate_some
 from nichekpi.errors import KpiError
 
 #: What a real cell looks like; the tests use it to compare the worksheets nichekpi made.
@@ -168,6 +171,8 @@ class _Cell:
     kind: str = "n"
     values: list[tuple[int, int]] = field(default_factory=list)  #: where its <v> elements are
     head: int = 0  #: where its start tag ends
+    formula_end: int = -1  #: where its <f> element ends
+    formula_kind: str = "normal"  #: the <f>'s t attribute: normal, shared, array or dataTable
 
 
 @dataclass(slots=True)
@@ -240,6 +245,9 @@ def _scan_sheet(text: str, where: str) -> _Sheet:
             elif level == 4 and cell is not None:
                 if local == "f":
                     cell.formula = ""
+                    kind = _T.search(attributes)
+                    cell.formula_kind = kind[1] if kind else "normal"
+                    cell.formula_end = end
                 elif local == "v":
                     cell.values.append((start, end))
                     cell.value = cell.value if cell.value is not None else ""
@@ -251,6 +259,7 @@ def _scan_sheet(text: str, where: str) -> _Sheet:
         if level == 4 and cell is not None:
             if local_open == "f":
                 cell.formula = html.unescape(text[open_end:start])
+                cell.formula_end = end
             elif local_open == "v":
                 cell.values[-1] = (open_start, end)
                 cell.value = html.unescape(text[open_end:start])
@@ -499,10 +508,11 @@ class Package:
         *,
         keep: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
-        """Write the package to ``file``, with ``{(sheet, cell): number}`` set and formula caches cleared.
+        """Write the package to ``file``, with ``{(sheet, cell): number}`` set and formula caches recomputed.
 
-        The cached results of the cells in ``keep`` (``(sheet, cell)``) stay, for values
-        that are needed again, such as the month headers.
+        A formula the evaluator cannot work out loses its cached result, except the cells
+        in ``keep`` (``(sheet, cell)``), whose results stay, for values that are needed
+        again, such as the month headers.
         """
         by_part: dict[str, dict[str, float]] = {}
         for (sheet, reference), value in numbers.items():
@@ -510,10 +520,11 @@ class Package:
         kept: dict[str, set[str]] = {}
         for sheet, reference in keep:
             kept.setdefault(self.sheet_part(sheet), set()).add(reference)
+        computed = self._computed(by_part)
         replaced: dict[str, bytes] = {}
         for part in set(self.sheets.values()):
             sheet = self._sheet(part)
-            new = _edit_sheet(sheet, by_part.get(part, {}), kept.get(part, set()))
+            new = _edit_sheet(sheet, by_part.get(part, {}), kept.get(part, set()), computed.get(part, {}))
             if new != sheet.text:
                 replaced[part] = new.encode("utf-8")
         replaced[self.workbook_part] = self._calculate_on_load().encode("utf-8")
@@ -528,6 +539,56 @@ class Package:
                         shutil.copyfileobj(source, sink, 1024 * 1024)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
             raise PackageError(f"{self.path}: a part is damaged ({error})") from None
+
+    def _computed(self, by_part: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, object]]:
+        """{part: {cell: value}}: what each formula computes once the numbers are written.
+
+        Only the formulas :mod:`nichekpi._evaluate` reads (those of nichekpi's templates),
+        and the formulas that need only them, get a value; the others (a planner's own
+        functions, shared or array formulas) are left out, and lose their cached value.
+        """
+        targets = [
+            (name, cell.row, cell.column)
+            for name, part in self.sheets.items()
+            for reference, cell in self._sheet(part).cells.items()
+            if cell.formula is not None and reference not in by_part.get(part, {})
+        ]
+        names = {n: target for n, target in self.names.items() if not n.lower().startswith("_xlnm.")}
+        values = evaluate_some(_Cells(self, by_part), names, targets)
+        computed: dict[str, dict[str, object]] = {}
+        for (name, row, column), value in values.items():
+            computed.setdefault(self.sheets[name], {})[f"{column_letters(column)}{row}"] = value
+        return computed
+
+    def _evaluator_cells(self, part: str, numbers: Mapping[str, float]) -> dict[tuple[int, int], object]:
+        """A sheet's cells as :func:`nichekpi._evaluate.evaluate_some` reads them, with ``numbers`` written."""
+        found: dict[tuple[int, int], object] = {}
+        for reference, cell in self._sheet(part).cells.items():
+            if reference in numbers:
+                continue
+            if cell.formula is not None:
+                normal = cell.formula_kind == "normal" and cell.formula
+                found[cell.row, cell.column] = "=" + cell.formula if normal else UNKNOWN
+            elif cell.value is None or (cell.value == "" and cell.kind not in ("str", "inlineStr")):
+                continue
+            elif cell.kind in ("str", "inlineStr"):
+                found[cell.row, cell.column] = _text(cell.value)
+            elif cell.kind == "s":
+                strings = self._shared_strings()
+                index = int(cell.value) if cell.value.isdigit() else -1
+                found[cell.row, cell.column] = _text(strings[index]) if 0 <= index < len(strings) else UNKNOWN
+            elif cell.kind == "b":
+                found[cell.row, cell.column] = cell.value.strip() == "1"
+            elif cell.kind == "e":
+                found[cell.row, cell.column] = Error(cell.value)
+            else:
+                try:
+                    found[cell.row, cell.column] = float(cell.value)
+                except ValueError:
+                    found[cell.row, cell.column] = UNKNOWN
+        for reference, number in numbers.items():
+            found[split_reference(reference)] = float(number)
+        return found
 
     def _calculate_on_load(self) -> str:
         text = self.text(self.workbook_part)
@@ -556,6 +617,31 @@ _AFTER_CALC = {
 }  # fmt: skip
 
 
+def _text(value: str) -> object:
+    """A text cell for the evaluator, which reads a text starting with "=" as a formula."""
+    return UNKNOWN if value.startswith("=") else value
+
+
+class _Cells(Mapping):
+    """Sheet name -> its cells for the evaluator, each sheet read only when a formula needs it."""
+
+    def __init__(self, package: Package, numbers: Mapping[str, Mapping[str, float]]):
+        self._package, self._numbers = package, numbers
+        self._built: dict[str, dict[tuple[int, int], object]] = {}
+
+    def __getitem__(self, sheet: str) -> dict[tuple[int, int], object]:
+        if sheet not in self._built:
+            part = self._package.sheets[sheet]
+            self._built[sheet] = self._package._evaluator_cells(part, self._numbers.get(part, {}))
+        return self._built[sheet]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._package.sheets)
+
+    def __len__(self) -> int:
+        return len(self._package.sheets)
+
+
 def _copy_of(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     target = zipfile.ZipInfo(info.filename, info.date_time)
     target.compress_type = info.compress_type
@@ -567,15 +653,25 @@ def _copy_of(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return target
 
 
-def _edit_sheet(sheet: _Sheet, numbers: Mapping[str, float], keep: set[str]) -> str:
-    """The sheet's text with the numbers written and the other formula cells' cached results removed."""
+def _edit_sheet(
+    sheet: _Sheet, numbers: Mapping[str, float], keep: set[str], computed: Mapping[str, object] | None = None
+) -> str:
+    """The sheet's text with the numbers written, the formula cells' cached results set to
+    ``computed`` ({cell: value}) and the other formula cells' cached results removed."""
     text, p = sheet.text, sheet.prefix
+    computed = computed or {}
     edits: list[tuple[int, int, str]] = []  # (start, end, new text)
     for reference, cell in sheet.cells.items():
         if reference in numbers:
             attributes = _without(cell.attributes, "t").rstrip()
             number = _number_text(numbers[reference])
             edits.append((cell.start, cell.end, f"<{cell.name}{attributes}><{p}v>{number}</{p}v></{cell.name}>"))
+        elif reference in computed and cell.formula_end >= 0:
+            kind, value = _cached(computed[reference])
+            attributes = _without(cell.attributes, "t").rstrip() + (f' t="{kind}"' if kind else "")
+            edits.append((cell.start, cell.head, f"<{cell.name}{attributes}>"))
+            edits.extend((start, end, "") for start, end in cell.values)
+            edits.append((cell.formula_end, cell.formula_end, f"<{p}v>{value}</{p}v>"))
         elif cell.formula is not None and reference not in keep:
             if cell.values or "t" in _attributes(cell.attributes):
                 edits.append((cell.start, cell.head, f"<{cell.name}{_without(cell.attributes, 't')}>"))
@@ -612,6 +708,17 @@ def _edit_sheet(sheet: _Sheet, numbers: Mapping[str, float], keep: set[str]) -> 
             body = text[data_start + 1 : data_end - 2].rstrip()
             edits.append((data_start, data_end, f"<{body}>{rows_text}</{_tag_name(body)}>"))
     return _applied(text, edits)
+
+
+def _cached(value: object) -> tuple[str, str]:
+    """A computed value as a cell's type attribute ("" for a number) and its <v> text."""
+    if isinstance(value, Error):
+        return "e", html.escape(value.code, quote=False)
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, str):
+        return "str", html.escape(value, quote=False)
+    return "", _number_text(value)
 
 
 def _tag_name(start_tag_body: str) -> str:

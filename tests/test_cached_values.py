@@ -70,6 +70,7 @@ def _one(formula, **cells):
         ('=MATCH("june",r,0)', ["May", "June", "July"], 2.0),
         ('=MATCH("x",r,0)', ["May", "June", "July"], Error("#N/A")),
         ("=AND(A1>0,OR(B1>5,C1>5))", [1, 2, 6], True),
+        ("=IF(A1>0,TRUE(),FALSE())", [1], True),  # LibreOffice saves TRUE as TRUE()
         ('=A1&" "&B1', [3, 1e9], "3 1000000000"),
     ],
 )
@@ -111,7 +112,12 @@ def _blank(value):
 def test_cached_kpis_year_to_date_and_tiers_equal_the_formula_library(tmp_path, kind, business_id):
     months = MONTHS_OF[(kind, business_id)]
     business = default_catalog().business(business_id)
-    wb = openpyxl.load_workbook(_saved(tmp_path, business, months), data_only=True)
+    _equal_the_library(_saved(tmp_path, business, months), business, months)
+
+
+def _equal_the_library(path, business, months) -> None:
+    """Every cached KPI, year-to-date and tier cell of ``path`` equals the formula library on ``months``."""
+    wb = openpyxl.load_workbook(path, data_only=True)
     where = layout(business)
     checked = 0
     for kpi in business.kpis:
@@ -129,6 +135,76 @@ def test_cached_kpis_year_to_date_and_tiers_equal_the_formula_library(tmp_path, 
                 assert got == want, place
             assert tier == expected_tier(kpi, want, count), place
     assert checked >= len(business.kpis) * (MONTHS // 2)
+
+
+# -- refreshed workbooks carry values too --------------------------------------------------
+
+
+def _inputs_csv(path, business, months, chosen=range(MONTHS)) -> None:
+    """The months ``chosen`` of ``months`` as an inputs table for ``nichekpi refresh --inputs``."""
+    columns = [(kpi, n, f"{kpi.id}_{item.id}") for kpi in business.kpis for n, item in enumerate(kpi.inputs)]
+    lines = [",".join(["month"] + [name for _, _, name in columns])]
+    for month in chosen:
+        row = [f"2026-{month + 1:02d}"]
+        for kpi, n, _ in columns:
+            inputs = months[kpi.id][month]
+            row.append("" if inputs is None or inputs[n] is None else repr(float(inputs[n])))
+        lines.append(",".join(row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _refreshed(folder, business, months, *, start=None, chosen=range(MONTHS)):
+    """A template of ``business`` (blank, or built with ``start``), refreshed with ``chosen`` months of ``months``."""
+    from nichekpi.cli import main
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{business.id}.xlsx"
+    save_atomically(build_workbook(business, 2026, as_values(business, start) if start else None), path)
+    _inputs_csv(folder / "inputs.csv", business, months, chosen)
+    assert main(["refresh", str(path), "--inputs", str(folder / "inputs.csv")]) == 0
+    return path
+
+
+def _merged(start, months, chosen):
+    """``start`` with the months ``chosen`` replaced by those of ``months`` where they are entered."""
+    merged = {}
+    for kpi_id, rows in start.items():
+        merged[kpi_id] = [
+            months[kpi_id][m] if m in chosen and months[kpi_id][m] is not None else rows[m] for m in range(MONTHS)
+        ]
+    return merged
+
+
+@pytest.mark.parametrize("business_id", [b.id for b in BUSINESSES])
+def test_a_refreshed_workbook_carries_the_formula_library_values(tmp_path, business_id):
+    """A blank template refreshed with a full year; then one with gaps and pasted text refreshed for two months."""
+    business = default_catalog().business(business_id)
+    year = MONTHS_OF[("full", business_id)]
+    _equal_the_library(_refreshed(tmp_path / "blank", business, year), business, year)
+    start = {k: rows[:10] + [None, None] for k, rows in MONTHS_OF[("text", business_id)].items()}
+    path = _refreshed(tmp_path / "text", business, year, start=start, chosen=(10, 11))
+    _equal_the_library(path, business, _merged(start, year, (10, 11)))
+
+
+def test_a_formula_nichekpi_cannot_read_loses_its_value_and_so_do_those_that_need_it(tmp_path):
+    """A planner's own formula (a function outside the templates') is never given a guessed value."""
+    from nichekpi.cli import main
+
+    business = default_catalog().business("custom-dollhouses")
+    path = tmp_path / f"{business.id}.xlsx"
+    wb = build_workbook(business, 2026)
+    wb["KPIs"]["R3"] = "=SUMPRODUCT(C3:N3)"  # not one of the templates' functions
+    wb["KPIs"]["S3"] = "=R3*2"  # needs it
+    wb["KPIs"]["T3"] = "=C3*2"  # does not
+    save_atomically(wb, path)
+    year = MONTHS_OF[("full", business.id)]
+    _inputs_csv(tmp_path / "inputs.csv", business, year)
+    assert main(["refresh", str(path), "--inputs", str(tmp_path / "inputs.csv")]) == 0
+    cached = openpyxl.load_workbook(path, data_only=True)["KPIs"]
+    assert cached["R3"].value is None and cached["S3"].value is None
+    csat = next(k for k in business.kpis if k.id == "csat")
+    assert cached["T3"].value == pytest.approx(2 * csat.compute(*year["csat"][0]), rel=1e-12)
+    assert openpyxl.load_workbook(path)["KPIs"]["R3"].value == "=SUMPRODUCT(C3:N3)"
 
 
 @pytest.mark.parametrize("business_id", [b.id for b in BUSINESSES])
@@ -168,7 +244,10 @@ def _same(a, b) -> bool:
 
 @needs_libreoffice
 def test_every_cached_cell_equals_libreoffice_after_recalculation(tmp_path):
-    """openpyxl and python-calamine read the cached values; LibreOffice recalculates; every cell agrees."""
+    """openpyxl and python-calamine read the cached values; LibreOffice recalculates; every cell agrees.
+
+    The workbooks: generated with random years and the articles' examples, and refreshed.
+    """
     import python_calamine
 
     if soffice() is None:
@@ -183,6 +262,12 @@ def test_every_cached_cell_equals_libreoffice_after_recalculation(tmp_path):
         path = tmp_path / f"example-{business.id}.xlsx"
         save_atomically(build_workbook(business, 2026, example_values(business)), path)
         paths.append(path)
+        year = MONTHS_OF[("full", business.id)]  # and refreshed, from blank and from a year with pasted text
+        blank = _refreshed(tmp_path / "refreshed-blank" / business.id, business, year)
+        start = {k: rows[:10] + [None, None] for k, rows in MONTHS_OF[("text", business.id)].items()}
+        text = _refreshed(tmp_path / "refreshed-text" / business.id, business, year, start=start, chosen=(10, 11))
+        for kind, path in (("blank", blank), ("text", text)):
+            paths.append(path.rename(tmp_path / f"refreshed-{kind}-{business.id}.xlsx"))
     recalculated = convert(paths, "xlsx", tmp_path / "recalculated")
     compared = 0
     for path, recalc in zip(paths, recalculated):
@@ -205,4 +290,4 @@ def test_every_cached_cell_equals_libreoffice_after_recalculation(tmp_path):
                     if mine != "#N/A":
                         assert _same(mine, seen), f"{where}: openpyxl {mine!r}, calamine {seen!r}"
                     compared += 1
-    assert compared > 10_000
+    assert compared > 20_000

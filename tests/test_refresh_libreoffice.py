@@ -102,11 +102,22 @@ def _cells(xml):
     return cells
 
 
+def _same(a, b) -> bool:
+    a, b = (None if v == "" else v for v in (a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return b == pytest.approx(a, rel=1e-12, abs=1e-12)
+    return a == b
+
+
 def test_in_the_worksheets_only_inputs_and_cached_results_changed(refreshed):
+    """Inputs get their numbers; every formula keeps its text and carries what LibreOffice computes."""
     before, after = _parts(refreshed[0]), _parts(refreshed[1])
     inputs = {cell for kpi in BUSINESS.kpis for i in kpi.inputs for cell in _input_cells(kpi.id, i.id)}
     inputs_part = _sheet_part(before, "Inputs")
-    written = 0
+    cached = openpyxl.load_workbook(refreshed[1], data_only=True)
+    office = openpyxl.load_workbook(refreshed[2], data_only=True)
+    sheet_of = {_sheet_part(before, ws.title): ws.title for ws in cached.worksheets}
+    written = formulas = 0
     for name in before:
         if not name.startswith("xl/worksheets/sheet"):
             continue
@@ -119,12 +130,16 @@ def test_in_the_worksheets_only_inputs_and_cached_results_changed(refreshed):
             new_attributes, new_formula, new_value, _ = new_cells[reference]
             assert new_attributes == attributes and new_formula == formula, (name, reference)
             if formula:
-                assert new_value is None, f"{name} {reference}: cached result kept"
+                mine, theirs = (book[sheet_of[name]][reference].value for book in (cached, office))
+                assert new_value is not None, f"{name} {reference}: no cached result"
+                assert _same(theirs, mine), f"{name} {reference}: cached {mine!r}, LibreOffice {theirs!r}"
+                formulas += 1
             elif name == inputs_part and reference in inputs:
                 written += new_value != value
             else:
                 assert new_value == value, (name, reference)
     assert written >= 40
+    assert formulas > 1000
 
 
 def _sheet_part(parts, sheet):

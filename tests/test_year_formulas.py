@@ -62,6 +62,7 @@ YEARS = {"full": full_year, "gaps": year_with_gaps, "text": year_with_text, "edg
 # (the engine takes about ten seconds a workbook; Gnumeric and LibreOffice check them all).
 CASES = [(kind, b.id) for kind in ("example", "edge") for b in BUSINESSES]
 CASES += [(kind, BUSINESSES[n].id) for n, kind in enumerate(("full", "gaps", "text"))]
+CASES += [("refreshed", BUSINESSES[3].id)]  # a blank template that nichekpi refresh filled with a full year
 
 
 def _months(kind, business, seed):
@@ -74,7 +75,7 @@ def _months(kind, business, seed):
             ]
             for kpi in business.kpis
         }
-    return YEARS[kind](business, seed)
+    return YEARS["full" if kind == "refreshed" else kind](business, seed)
 
 
 def _plain(value):
@@ -102,7 +103,12 @@ def test_formulas_computes_the_same_year(tmp_path, kind, business_id):
     business = default_catalog().business(business_id)
     months = _months(kind, business, seed=BUSINESSES.index(business))
     path = tmp_path / "year.xlsx"
-    save_atomically(build_workbook(business, 2026, as_values(business, months)), path)
+    if kind == "refreshed":
+        from tests.test_cached_values import _refreshed
+
+        path = _refreshed(tmp_path / "refreshed", business, months)
+    else:
+        save_atomically(build_workbook(business, 2026, as_values(business, months)), path)
     solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
     computed = {}
     for key, value in solution.items():

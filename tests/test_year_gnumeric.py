@@ -74,3 +74,15 @@ def test_gnumeric_computes_the_same_year(tmp_path, kind, business_id):
             for value in cells:
                 if ws.title != "Chart data" and isinstance(value, str):
                     assert not value.startswith(ERROR_TEXTS), f"{ws.title}: {value}"
+
+
+@pytest.mark.parametrize("business_id", [b.id for b in BUSINESSES])
+def test_gnumeric_computes_the_same_year_in_a_refreshed_workbook(tmp_path, business_id):
+    """A template that ``nichekpi refresh`` filled recalculates in Gnumeric to the formula library's values."""
+    from tests.test_cached_values import _equal_the_library, _refreshed
+
+    business = default_catalog().business(business_id)
+    year = MONTHS_OF[("full", business_id)]
+    source, target = _refreshed(tmp_path, business, year), tmp_path / "recalculated.xlsx"
+    subprocess.run([shutil.which("ssconvert"), "--recalc", str(source), str(target)], capture_output=True, check=True)
+    _equal_the_library(target, business, year)
