@@ -299,7 +299,8 @@ def cmd_refresh(args: argparse.Namespace) -> None:
 
 
 def _refresh(args: argparse.Namespace, plan, apply) -> None:
-    from nichekpi.exports import ORDER_COLUMNS, SURVEY_COLUMNS, parse_column_map, printable
+    from nichekpi.exports import parse_column_map, printable
+    from nichekpi.platforms import ORDER_ROLES, SURVEY_ROLES
 
     result = plan(
         args.workbook,
@@ -307,12 +308,19 @@ def _refresh(args: argparse.Namespace, plan, apply) -> None:
         orders=args.orders,
         survey=args.survey,
         months=args.months,
-        order_columns=parse_column_map(args.order_columns, ORDER_COLUMNS),
-        survey_columns=parse_column_map(args.survey_columns, SURVEY_COLUMNS),
+        order_columns=parse_column_map(args.order_columns, ORDER_ROLES, identity=False),
+        survey_columns=parse_column_map(args.survey_columns, SURVEY_ROLES, identity=False),
         survey_scale=args.survey_scale,
         catalog=_catalog(args),
         overwrite_formulas=args.overwrite_formulas,
+        orders_format=args.orders_format,
+        survey_format=args.survey_format,
+        survey_question=args.survey_question,
+        decimal=args.decimal,
+        date_format=args.date_format,
     )
+    for note in result.notes:
+        print(printable(note))
     for skipped in result.skipped:
         print(printable(f"nichekpi: warning: {skipped}"), file=sys.stderr)
     rows = [("MONTH", "INPUT", "OLD", "NEW", "FROM")]
@@ -324,6 +332,8 @@ def _refresh(args: argparse.Namespace, plan, apply) -> None:
         print(f"not filled, no file gave their inputs: {', '.join(result.unfilled)}")
     if result.outside:
         print(f"left out, not months of this workbook: {', '.join(result.outside)}")
+    for incomplete in result.incomplete:
+        print(f"incomplete: {incomplete}")
     if args.dry_run:
         print("dry run: the workbook was not changed")
         return
@@ -406,16 +416,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument("--months", metavar="FIRST..LAST", help="only these months, e.g. 2026-01..2026-06")
     refresh.add_argument(
+        "--orders-format",
+        choices=("generic", "shopify", "etsy", "woocommerce", "square"),
+        help="the shop platform the order export comes from (default: found from its columns)",
+    )
+    refresh.add_argument(
         "--order-columns",
         metavar="MAP",
         help="your export's column names, e.g. 'order_id=Order Number,amount=Total' "
-        "(expected: order_id, customer_id, order_date, amount, and optionally promised_date, delivered_date)",
+        "(expected: order_id, customer_id, order_date, amount, and optionally promised_date, delivered_date; "
+        "on top of a platform's format also email, order_time, adjusted, refunded, currency)",
+    )
+    refresh.add_argument(
+        "--survey-format",
+        choices=("generic", "google-forms", "typeform"),
+        help="the survey tool the answers come from (default: found from the columns)",
+    )
+    refresh.add_argument(
+        "--survey-question",
+        metavar="QUESTION",
+        help="the question to count in a survey tool's file: its text, the start of it, or its column letter",
     )
     refresh.add_argument(
         "--survey-columns", metavar="MAP", help="e.g. 'date=Submitted,score=Rating' (expected: date, score)"
     )
     refresh.add_argument(
-        "--survey-scale", default="1-5", choices=("1-5", "1-10", "0-10"), help="the survey's answer scale (default 1-5)"
+        "--survey-scale",
+        choices=("1-5", "1-10", "0-10"),
+        help="the survey's answer scale (default: read from the answers; asked when 1-10 and 0-10 both fit)",
+    )
+    refresh.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        help="the files' decimal separator, when their numbers read both ways (1,234)",
+    )
+    refresh.add_argument(
+        "--date-format",
+        choices=("yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"),
+        help="the order of day and month in the files' dates, when they read both ways (03/04/2026)",
     )
     refresh.add_argument("--dry-run", action="store_true", help="show the changes without writing")
     refresh.add_argument(

@@ -33,6 +33,8 @@ zone; a time-zone-aware Parquet timestamp (stored as UTC) is taken in UTC.
 
 from __future__ import annotations
 
+import atexit
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -43,12 +45,24 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from nichekpi._dialect import (
+    DialectError,
+    date_facts_sql,
+    date_sql,
+    decide_date_format,
+    decide_decimal,
+    decide_decimal_values,
+    number_facts_sql,
+    number_sql,
+    parse_money,
+)
 from nichekpi._formula import NUMBER_TEXT, show
 from nichekpi.errors import KpiError
 from nichekpi.formulas import DETRACTORS_UP_TO, PROMOTERS_FROM, SATISFIED_FROM
+from nichekpi.platforms import Format, detect, formats
 
 ORDER_COLUMNS = ("order_id", "customer_id", "order_date", "amount", "promised_date", "delivered_date")
 OPTIONAL_ORDER_COLUMNS = ("promised_date", "delivered_date")
@@ -79,9 +93,12 @@ class ExportError(KpiError):
         super().__init__(printable(message))
 
 
-def parse_column_map(text: str | None, known: tuple[str, ...]) -> dict[str, str]:
-    """``"order_id=Order Number,amount=Total"`` as ``{"order_id": "Order Number", ...}``."""
-    mapping = {name: name for name in known}
+def parse_column_map(text: str | None, known: tuple[str, ...], *, identity: bool = True) -> dict[str, str]:
+    """``"order_id=Order Number,amount=Total"`` as ``{"order_id": "Order Number", ...}``.
+
+    With ``identity``, the names not given map to themselves; without, only those given are there.
+    """
+    mapping = {name: name for name in known} if identity else {}
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         name, _, column = part.partition("=")
         if name.strip() not in known or not column.strip():
@@ -104,7 +121,10 @@ class CsvFormat:
     path: Path  #: the file as the user named it, for messages
     delimiter: str
     header: list[str]  #: the first row's names, stripped
-    read_from: Path | None = None  #: the file to read, when not ``path`` itself (a sheet made into CSV)
+    read_from: Path | None = (
+        None  #: the file to read, when not ``path`` itself (a sheet made into CSV, a copy in UTF-8)
+    )
+    encoding: str = "UTF-8"  #: the file's own encoding: UTF-8, UTF-16 or Windows-1252
 
 
 class _Decoded:
@@ -130,23 +150,69 @@ class _Decoded:
         return self.pending.pop()
 
 
-def _encoding_problem(path: Path, head: bytes) -> None:
+_CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")  # the bytes Windows-1252 leaves undefined
+
+
+def _encoding(file, head: bytes) -> str:
+    """UTF-16 (by its byte order mark), UTF-8 (every byte of the file decodes), else Windows-1252.
+
+    A file whose bytes are neither UTF-8 nor Windows-1252 is read as UTF-8, so the
+    reading names the row and column of the first byte that does not fit.
+    """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExportError(f'{path}: this file is UTF-16 text (Excel\'s "Unicode text"); {_SAVE_AS}')
+        return "UTF-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    file.seek(0)
+    cp1252 = True
+    try:
+        while chunk := file.read(1024 * 1024):
+            cp1252 = cp1252 and not _CP1252_HOLES.intersection(chunk)
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        file.seek(0)
+        while cp1252 and (chunk := file.read(1024 * 1024)):
+            cp1252 = not _CP1252_HOLES.intersection(chunk)
+        return "Windows-1252" if cp1252 and b"\x00" not in head else "UTF-8"
+    return "UTF-8"
+
+
+def _in_utf8(path: Path, encoding: str) -> Path:
+    """A copy of ``path`` in UTF-8, in a private folder removed when the program ends."""
+    folder = Path(tempfile.mkdtemp(prefix="nichekpi-"))
+    atexit.register(shutil.rmtree, folder, True)
+    target = folder / "utf8.csv"
+    codec = "utf-16" if encoding == "UTF-16" else "cp1252"
+    try:
+        with (
+            path.open("r", encoding=codec, newline="") as source,
+            target.open("w", encoding="utf-8", newline="") as out,
+        ):
+            shutil.copyfileobj(source, out, 1024 * 1024)
+    except UnicodeError as error:
+        raise ExportError(f"{path}: it starts as {encoding} text but is not ({error.reason}); {_SAVE_AS}") from None
+    return target
 
 
 def open_csv(path: Path, *, read_from: Path | None = None) -> CsvFormat:
     """Check that ``path`` is a readable CSV file and read its header row.
 
-    The separator is a comma, or else ``;`` or a tab when the header row has no comma
-    between its names but one of those.
+    The encoding is UTF-8 (with or without a byte order mark), UTF-16 (Excel's "Unicode
+    text", with its mark) or Windows-1252 (an older Excel's "CSV"); the last two are read
+    from a copy in UTF-8 (``read_from``). The separator is a comma, or else ``;`` or a
+    tab when the header row has no comma between its names but one of those.
     """
     if not (read_from or path).is_file():
         raise ExportError(f"{path}: no such file")
+    encoding = "UTF-8"
     with (read_from or path).open("rb") as file:
         head = file.read(65536)
-        _encoding_problem(path, head)
-        file.seek(0)
+        if read_from is None:
+            encoding = _encoding(file, head)
+    if encoding != "UTF-8":
+        read_from = _in_utf8(path, encoding)
+        return replace(open_csv(path, read_from=read_from), encoding=encoding)
+    with (read_from or path).open("rb") as file:
         try:
             first = next(_Decoded(file), "")
         except UnicodeDecodeError as error:
@@ -330,6 +396,11 @@ class _Rows:
     path: Path
     source: CsvFormat | None  #: ``None`` for Parquet, where a record's row is its number plus one
     sheet_rows: list[int] | None = None  #: for a sheet, the row of each record
+    columns: Mapping[str, str] = field(default_factory=dict)  #: role -> the file's own column name
+
+    def name(self, role: str) -> str:
+        """The file's own name of the column that plays ``role``, for messages."""
+        return self.columns.get(role, role)
 
     def __str__(self) -> str:
         return str(self.path)
@@ -353,11 +424,23 @@ class _Rows:
         return record
 
 
+@dataclass
+class Reading:
+    """How to read the numbers and dates of a user's files, and what the reading found out."""
+
+    decimal: str | None = None  #: ``--decimal``: "." or ","; ``None``: found from each column
+    date_format: str | None = None  #: ``--date-format``; ``None``: found from each column
+    notes: list[str] = field(default_factory=list)  #: what was read how, for the output
+
+
 def _load(
-    con, path: Path, wanted: Mapping[str, str], optional: tuple[str, ...], typed: Callable[[set[str]], str]
-) -> tuple[set[str], _Rows]:
-    """Load ``path`` as table ``lines``: its record number + 1 ``_row``, text columns named as in ``wanted``,
-    and the SQL expressions ``typed(names present)`` over them (read in the same pass)."""
+    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
+) -> tuple[dict[str, str], _Rows]:
+    """Load ``path`` as table ``lines``: its record number + 1 ``_row`` and, as text, the columns that
+    ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
+
+    Returns ``{role: column}`` for the columns present.
+    """
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -377,12 +460,14 @@ def _load(
                 converted = link.with_name("sheet.csv")
                 sheet_rows = _xlsx_as_csv(path, converted)
                 source = open_csv(path, read_from=converted)
-                link = converted
             else:
                 source = open_csv(path)
+                if source.encoding != "UTF-8":
+                    reading.notes.append(f"{path.name}: read as {source.encoding} text")
             columns = source.header
-            reader = _read_csv(source, link)
+            reader = _read_csv(source, source.read_from or link)
             selectable = {name: f"c{i}" for i, name in enumerate(columns)}
+        wanted, optional = pick(columns)
         present = {}
         for name, column in wanted.items():
             if columns.count(column) > 1:
@@ -394,17 +479,64 @@ def _load(
                     f"{path}: no column {column!r} (it has {', '.join(map(repr, columns))}); "
                     f"name the right one with {name}=YOUR COLUMN"
                 )
-        selected = ", ".join(f"CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
+        selected = "".join(f", CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
         try:
             con.execute(
-                f"CREATE OR REPLACE TABLE lines AS SELECT *, {typed(set(present))} "
-                f"FROM (SELECT row_number() OVER () + 1 AS _row, {selected} FROM {reader})"
+                f"CREATE OR REPLACE TABLE lines AS SELECT row_number() OVER () + 1 AS _row{selected} FROM {reader}"
             )
         except Exception as error:  # duckdb raises its own exception types
             if source is None:
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
             raise _duckdb_failure(source, error) from None
-    return set(present), _Rows(path, source, sheet_rows)
+    return present, _Rows(path, source, sheet_rows, present)
+
+
+def _typed(con, expressions: str) -> None:
+    """Add to table ``lines`` the columns ``expressions`` (SQL over its text columns)."""
+    con.execute(f"CREATE OR REPLACE TABLE lines AS SELECT *, {expressions} FROM lines")
+
+
+def _amount(con, rows: _Rows, column: str, reading: Reading) -> tuple[str, str | None]:
+    """SQL reading the amounts of text column ``column``, its separators found from the whole column
+    (or ``--decimal``); and the column's one currency symbol or code, if it writes one."""
+    facts = con.execute(f"SELECT {number_facts_sql(column)} FROM lines").fetchone()
+    try:
+        found = decide_decimal(facts, reading.decimal, rows.name(column))
+    except DialectError:  # again, with the spreadsheet's row and the value, for the message
+        example = con.execute(f"SELECT TRIM({column}) FROM lines WHERE _row = ?", [facts[3]]).fetchone()
+        shown = (*facts[:3], rows.row(facts[3]) if facts[3] is not None else None, facts[4])
+        try:
+            decide_decimal(shown, reading.decimal, rows.name(column), example[0] if example else None)
+        except DialectError as error:
+            raise ExportError(f"{rows}: {error}") from None
+        raise
+    if found.decimal == "," and reading.decimal is None:
+        reading.notes.append(f"{rows.path.name}: column {rows.name(column)} read with a decimal comma")
+    return number_sql(column, found.decimal), found.currency
+
+
+def _date(con, rows: _Rows, column: str, reading: Reading, default: str | None = None, time: str | None = None) -> str:
+    """SQL reading the dates of text column ``column`` (and its time column ``time``), their order
+    found from the whole column (or ``--date-format``, or the platform's ``default``)."""
+    facts = con.execute(f"SELECT {date_facts_sql(column)} FROM lines").fetchone()
+    try:
+        order = decide_date_format(facts, reading.date_format, default, rows.name(column))
+    except DialectError:  # again, with the spreadsheet's rows, for the message
+        shown = (
+            *facts[:3],
+            rows.row(facts[3]) if facts[3] else None,
+            facts[4],
+            *(rows.row(r) if r else None for r in facts[5:]),
+        )
+        try:
+            decide_date_format(shown, reading.date_format, default, rows.name(column))
+        except DialectError as error:
+            raise ExportError(f"{rows}: {error}") from None
+        raise
+    if facts[0] and reading.date_format is None:
+        reading.notes.append(f"{rows.path.name}: column {rows.name(column)} read as {order}")
+    text = f"(TRIM({column}) || ' ' || COALESCE(TRIM({time}), ''))" if time else column
+    return date_sql(text, order, _timestamp(text))
 
 
 def _quote(path: Path) -> str:
@@ -423,7 +555,7 @@ def _first_bad(con, path: _Rows, column: str, condition: str, rule: str) -> None
     if bad:
         row, value = path.row(bad[0]), bad[1]
         shown = value.strip() if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()) else show(value)
-        raise ExportError(f"{path}, row {row}, column {column}: {rule}; got {shown}")
+        raise ExportError(f"{path}, row {row}, column {path.name(column)}: {rule}; got {shown}")
 
 
 def _timestamp(column: str) -> str:
@@ -464,33 +596,109 @@ def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -
 # -- orders ---------------------------------------------------------------------------------
 
 
-def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Monthly:
-    """The order figures per month of an order export (CSV, XLSX or Parquet)."""
+def monthly_orders(
+    path: Path,
+    columns: Mapping[str, str] | None = None,
+    *,
+    orders_format: str | None = None,
+    reading: Reading | None = None,
+) -> Monthly:
+    """The order figures per month of an order export (CSV, XLSX or Parquet).
+
+    ``orders_format``: one of :func:`nichekpi.platforms.formats` ("shopify"...), or
+    ``None`` to detect it from the header row. ``columns``: ``{role: your column}``, on
+    top of the format. ``reading`` collects what was found out (the format, the decimal
+    separator, the date order, the orders left out) in its ``notes``.
+    """
+    reading = reading if reading is not None else Reading()
+    chosen: list[Format] = []
+
+    def pick(header: list[str]) -> tuple[Mapping[str, str], tuple[str, ...]]:
+        fmt = _format("orders", orders_format, header, path, reading)
+        fmt = fmt.with_columns(dict(columns or {}))
+        chosen.append(fmt)
+        required = ("order_id", "order_date", "amount") + (("order_time",) if "order_time" in fmt.columns else ())
+        if fmt.id == "generic" or not ({"customer_id", "email"} & set(fmt.columns)):
+            required += ("customer_id",)
+        optional = tuple(role for role in fmt.columns if role not in required) + tuple(
+            column for rule in fmt.leave_out for column in (rule.column,)
+        )
+        wanted = dict(fmt.columns)
+        for n, rule in enumerate(fmt.leave_out):
+            wanted[f"_status{n}"] = rule.column
+        return wanted, optional
+
     con = _connect()
-    present, rows = _load(con, path, columns or {c: c for c in ORDER_COLUMNS}, OPTIONAL_ORDER_COLUMNS, _order_values)
-    for column in ("order_id", "customer_id"):
-        _first_bad(con, rows, column, _blank(column), f"every row needs its {column}")
-    _check_dates(con, rows, "order_date", "placed", required=True)
-    _first_bad(con, rows, "amount", "value IS NULL", "this is not a number")
-    _first_bad(con, rows, "amount", "NOT isfinite(value) OR value < 0", "an amount must be 0 or more")
+    present, rows = _load(con, path, pick, reading)
+    fmt = chosen[0]
+    order_level = fmt.amount_is == "order"
+    per_row = "customer_id" in present and not (_has_fallback(fmt, present) or fmt.customer_optional)
+    for column in ("order_id", "customer_id") if per_row else ("order_id",):
+        _first_bad(con, rows, column, _blank(column), f"every row needs its {rows.name(column)}")
+    amount, _currency = _amount(con, rows, "amount", reading)
+    placed = _date(con, rows, "order_date", reading, fmt.date_format, "order_time" if "order_time" in present else None)
+    dates = {
+        typed: _date(con, rows, role, reading, fmt.date_format) if role in present else "NULL::TIMESTAMP"
+        for role, typed in (("promised_date", "promised"), ("delivered_date", "delivered"))
+    }
+    extra = {
+        role: _amount(con, rows, role, reading)[0] if role in present else "NULL::DOUBLE"
+        for role in ("adjusted", "refunded")
+    }
+    _typed(
+        con,
+        f"TRIM(order_id) AS id, {_customer(present)} AS customer, {placed} AS placed, {amount} AS value, "
+        f"{dates['promised']} AS promised, {dates['delivered']} AS delivered, "
+        f"{extra['adjusted']} AS adjusted, {extra['refunded']} AS refunded, "
+        f"{_left_out(fmt, present)} AS left_out, "
+        f"{'NULLIF(TRIM(currency), ' + repr('') + ')' if 'currency' in present else 'NULL::VARCHAR'} AS currency",
+    )
+    if not order_level:
+        _check_dates(con, rows, "order_date", "placed", required=True)
+    else:
+        _first_bad(con, rows, "order_date", f"NOT {_blank('order_date')} AND placed IS NULL", "this is not a date")
+    if not order_level:
+        _first_bad(con, rows, "amount", "value IS NULL", "this is not a number")
+    else:
+        _first_bad(con, rows, "amount", f"NOT {_blank('amount')} AND value IS NULL", "this is not a number")
+    lowest = "" if fmt.signed else " OR value < 0"
+    _first_bad(con, rows, "amount", f"NOT isfinite(value){lowest}", "an amount must be 0 or more")
+    for role in ("adjusted", "refunded"):
+        if role in present:
+            _first_bad(con, rows, role, f"NOT {_blank(role)} AND {role} IS NULL", "this is not a number")
     for column, typed in zip(OPTIONAL_ORDER_COLUMNS, ("promised", "delivered")):
         if column in present:
             _check_dates(con, rows, column, typed, required=False)
+    _check_currencies(con, rows, "currency" in present)
+    order_amount = "max(value)" if order_level else "sum(value)"
     con.execute(
-        """
+        f"""
         CREATE TABLE orders AS
         SELECT id AS order_id, min(customer) AS customer_id, max(customer) AS other_customer,
                min(placed) AS placed, max(placed) AS last_placed, min(_row) AS first_row,
-               strftime(min(placed), '%Y-%m') AS placed_month, sum(value) AS amount,
-               CAST(max(promised) AS DATE) AS promised, CAST(max(delivered) AS DATE) AS delivered
+               strftime(min(placed), '%Y-%m') AS placed_month,
+               COALESCE(max(adjusted), {order_amount}) - COALESCE(max(refunded), 0) AS amount,
+               count(value) AS amounts,
+               CAST(max(promised) AS DATE) AS promised, CAST(max(delivered) AS DATE) AS delivered,
+               min(left_out) AS left_out
         FROM lines GROUP BY id
         """
     )
+    if order_level:
+        _first_order_without(con, rows, "placed IS NULL", "order_date", "a date")
+        _first_order_without(con, rows, "amounts = 0", "amount", "an amount")
+    if not per_row and not fmt.customer_optional:
+        role = "customer_id" if "customer_id" in present else "email"
+        _first_order_without(con, rows, "customer_id IS NULL", role, "a customer id or an e-mail")
     _check_orders(con, rows)
+    _leave_out(con, rows, fmt, reading)
     completed_month = "strftime(delivered, '%Y-%m')" if "delivered_date" in present else "placed_month"
     figures = con.execute(
         f"""
-        WITH first_orders AS (SELECT customer_id, min(placed_month) AS first_month FROM orders GROUP BY customer_id),
+        WITH first_orders AS (
+            SELECT customer_id, min(placed_month) AS first_month FROM orders
+            WHERE customer_id IS NOT NULL GROUP BY customer_id
+        ),
         customer_months AS (
             SELECT o.placed_month AS month, o.customer_id, count(*) AS orders, any_value(f.first_month) AS first_month
             FROM orders o JOIN first_orders f USING (customer_id) GROUP BY o.placed_month, o.customer_id
@@ -526,14 +734,92 @@ def monthly_orders(path: Path, columns: Mapping[str, str] | None = None) -> Mont
     return {month: {n: float(v) for n, v in zip(names, values) if v is not None} for month, *values in figures}
 
 
-def _order_values(present: set[str]) -> str:
-    """SQL: an order row's values, from its text."""
-    promised = _timestamp("promised_date") if "promised_date" in present else "NULL::TIMESTAMP"
-    delivered = _timestamp("delivered_date") if "delivered_date" in present else "NULL::TIMESTAMP"
-    return (
-        f"TRIM(order_id) AS id, TRIM(customer_id) AS customer, {_timestamp('order_date')} AS placed, "
-        f"{_number('amount')} AS value, {promised} AS promised, {delivered} AS delivered"
-    )
+def _format(kind: str, given: str | None, header: list[str], path: Path, reading: Reading) -> Format:
+    """The format ``given`` (``--orders-format``/``--survey-format``), or the one the header row shows."""
+    known = formats(kind)
+    option = f"--{'orders' if kind == 'orders' else 'survey'}-format"
+    if given is not None:
+        if given not in known:
+            raise ExportError(f"{option} must be one of {', '.join(known)}; got {given!r}")
+        return known[given]
+    found = detect(kind, header)
+    if found is None:
+        return known["generic"]  # the missing columns are named when they are looked for
+    if found.id != "generic":
+        reading.notes.append(f"{path.name}: read as a {found.name} export (from its columns; {option} to choose)")
+    return found
+
+
+def _has_fallback(fmt: Format, present: Mapping[str, str]) -> bool:
+    """Whether the customer is a customer id with the e-mail to fall back on, or the e-mail alone."""
+    return "email" in present or ("customer_id" in present and fmt.id != "generic")
+
+
+def _customer(present: Mapping[str, str]) -> str:
+    """SQL: who placed the order: the customer id (0 is a guest), else the e-mail without case; else NULL."""
+    choices = []
+    if "customer_id" in present:
+        choices.append("NULLIF(NULLIF(TRIM(customer_id), ''), '0')")
+    if "email" in present:
+        choices.append("'e-mail ' || NULLIF(lower(TRIM(email)), '')")
+    return f"COALESCE({', '.join(choices)})" if choices else "NULL::VARCHAR"
+
+
+def _left_out(fmt: Format, present: Mapping[str, str]) -> str:
+    """SQL: why a row's order is left out (cancelled, refunded, a test...), or NULL."""
+    cases = []
+    for n, rule in enumerate(fmt.leave_out):
+        column = f"_status{n}"
+        if column not in present:
+            continue
+        if rule.any:
+            cases.append(f"WHEN NOT {_blank(column)} THEN '{rule.why}'")
+        else:
+            values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
+            cases.append(f"WHEN lower(TRIM({column})) IN ({values}) THEN '{rule.why}'")
+    return f"CASE {' '.join(cases)} END" if cases else "NULL::VARCHAR"
+
+
+def _check_currencies(con, rows: _Rows, present: bool) -> None:
+    if not present:
+        return
+    found = [c for (c,) in con.execute("SELECT DISTINCT currency FROM lines WHERE currency IS NOT NULL ORDER BY 1")]
+    if len(found) > 1:
+        raise ExportError(
+            f"{rows}, column {rows.name('currency')}: the orders are in {len(found)} currencies "
+            f"({', '.join(found)}); a workbook counts one currency: export each currency to its own file"
+        )
+
+
+def _first_order_without(con, rows: _Rows, condition: str, column: str, what: str) -> None:
+    bad = con.execute(f"SELECT order_id, first_row FROM orders WHERE {condition} ORDER BY first_row LIMIT 1").fetchone()
+    if bad:
+        raise ExportError(
+            f"{rows}, row {rows.row(bad[1])}, column {rows.name(column)}: "
+            f"order {bad[0]!r} has {what} on none of its rows"
+        )
+
+
+def _leave_out(con, rows: _Rows, fmt: Format, reading: Reading) -> None:
+    """Take the orders a platform marks as cancelled, refunded or tests out of table ``orders``, and say so."""
+    if fmt.signed:
+        con.execute("UPDATE orders SET left_out = 'refunded in full' WHERE left_out IS NULL AND amount <= 0")
+    if fmt.amount_is == "order" and "adjusted" in fmt.columns:
+        con.execute("UPDATE orders SET left_out = 'refunded in full' WHERE left_out IS NULL AND amount <= 0")
+    counts = con.execute(
+        "SELECT left_out, count(*) FROM orders WHERE left_out IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    if counts:
+        total = sum(n for _, n in counts)
+        reasons = ", ".join(f"{n} {why}" for why, n in counts)
+        reading.notes.append(f"{rows.path.name}: {total} orders left out of every figure ({reasons})")
+        con.execute("DELETE FROM orders WHERE left_out IS NOT NULL")
+    (anonymous,) = con.execute("SELECT count(*) FROM orders WHERE customer_id IS NULL").fetchone()
+    if anonymous:
+        reading.notes.append(
+            f"{rows.path.name}: {anonymous} orders have no customer id or e-mail: "
+            "counted in revenue and orders, not in customers"
+        )
 
 
 def _check_orders(con, path: _Rows) -> None:
@@ -569,22 +855,57 @@ def _check_orders(con, path: _Rows) -> None:
 # -- survey answers -----------------------------------------------------------------------
 
 
-def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | None = None) -> Monthly:
-    """The survey figures per month of raw answers (a date and a score per row)."""
-    if scale not in SCALES:
+_NOT_QUESTIONS = {
+    "#", "Start Date (UTC)", "Submit Date (UTC)", "Stage Date (UTC)", "Network ID", "Response Type", "Tags", "Ending",
+    "Email Address", "Score",
+}  # fmt: skip
+"""Columns a survey tool adds beside the questions (Typeform's, Google Forms' e-mail and quiz score)."""
+_ANSWER = "^(10|[0-9])$"
+
+
+def monthly_survey(
+    path: Path,
+    scale: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    *,
+    survey_format: str | None = None,
+    question: str | None = None,
+    reading: Reading | None = None,
+) -> Monthly:
+    """The survey figures per month of raw answers (a date and a score per row).
+
+    ``scale``: "1-5", "1-10" or "0-10"; ``None`` is 1-5 for nichekpi's own columns, and
+    for a survey tool's file is read from the answers (asked when 1-10 and 0-10 both fit).
+    ``question``: the question's column in a survey tool's file (its text, the start of
+    its text, a column letter or a number).
+    """
+    if scale is not None and scale not in SCALES:
         raise ExportError(f"the survey scale must be one of {', '.join(SCALES)}; got {scale!r}")
-    low, high, satisfied_from = SCALES[scale]
+    reading = reading if reading is not None else Reading()
+    chosen: list[tuple[Format, list[str]]] = []
+
+    def pick(header: list[str]) -> tuple[Mapping[str, str], tuple[str, ...]]:
+        fmt = _format("survey", survey_format, header, path, reading).with_columns(dict(columns or {}))
+        chosen.append((fmt, header))
+        if "score" in fmt.columns and question is None:
+            return dict(fmt.columns), ()
+        date = fmt.columns["date"]
+        if question is not None:
+            return {"date": date, "score": _question(header, question, path, date)}, ()
+        others = {f"q{n}": column for n, column in enumerate(header) if column != date and column not in _NOT_QUESTIONS}
+        return {"date": date, **others}, ()
+
     con = _connect()
-    _, lines = _load(
-        con,
-        path,
-        columns or {c: c for c in SURVEY_COLUMNS},
-        (),
-        lambda _: f"{_timestamp('date')} AS answered, {_number('score')} AS value",
-    )
+    present, lines = _load(con, path, pick, reading)
+    if "score" not in present:
+        _choose_question(con, lines, present, path, reading)
+    answered = _date(con, lines, "date", reading)
+    _typed(con, f"{answered} AS answered, {_number('score')} AS value")
     _check_dates(con, lines, "date", "answered", required=True)
     given = "NOT " + _blank("score")
     _first_bad(con, lines, "score", f"{given} AND value IS NULL", "this is not a number")
+    scale = scale or ("1-5" if chosen[0][0].id == "generic" else _scale(con, lines, given, path, reading))
+    low, high, satisfied_from = SCALES[scale]
     _first_bad(
         con,
         lines,
@@ -613,10 +934,83 @@ def monthly_survey(path: Path, scale: str = "1-5", columns: Mapping[str, str] | 
     return monthly
 
 
+def _question(header: list[str], question: str, path: Path, date: str) -> str:
+    """The column ``--survey-question`` names: its text, the start of it, its letter or its number."""
+    text = question.strip()
+    questions = [c for c in header if c != date and c not in _NOT_QUESTIONS]
+    if text.isdigit() and 1 <= int(text) <= len(header):
+        return header[int(text) - 1]
+    if re.fullmatch(r"[A-Za-z]{1,3}", text):
+        number = 0
+        for letter in text.upper():
+            number = number * 26 + ord(letter) - 64
+        if number <= len(header):
+            return header[number - 1]
+    for match in (lambda c: c == text, lambda c: c.casefold() == text.casefold()):
+        found = [c for c in header if match(c)]
+        if len(found) == 1:
+            return found[0]
+    found = [c for c in questions if c.casefold().startswith(text.casefold())]
+    if len(found) == 1:
+        return found[0]
+    listed = "; ".join(repr(c) for c in (found or questions))
+    what = f"{len(found)} questions start with" if found else "no question is"
+    raise ExportError(f"{path}: {what} {question!r} (--survey-question); the questions: {listed}")
+
+
+def _choose_question(con, lines: _Rows, present: dict[str, str], path: Path, reading: Reading) -> None:
+    """Without ``--survey-question``: the one question whose answers are all whole numbers from 0 to 10."""
+    questions = [role for role in present if role.startswith("q")]
+    counts = (
+        con.execute(
+            "SELECT "
+            + ", ".join(
+                f"count(*) FILTER (WHERE NOT {_blank(q)}), "
+                f"count(*) FILTER (WHERE NOT {_blank(q)} AND NOT regexp_full_match(TRIM({q}), '{_ANSWER}'))"
+                for q in questions
+            )
+        ).fetchone()
+        if questions
+        else ()
+    )
+    scores = [q for n, q in enumerate(questions) if counts[2 * n] and not counts[2 * n + 1]]
+    if len(scores) != 1:
+        listed = "; ".join(repr(present[q]) for q in (scores or questions))
+        what = f"{len(scores)} questions have" if scores else "no question has"
+        raise ExportError(
+            f"{path}: {what} answers that are all whole numbers from 0 to 10; "
+            f'say which one to count with --survey-question "the question" (or its column letter); '
+            f"the questions: {listed}"
+        )
+    con.execute(f"ALTER TABLE lines RENAME COLUMN {scores[0]} TO score")
+    present["score"] = present.pop(scores[0])
+    reading.notes.append(f"{path.name}: counted the answers to {present['score']!r} (--survey-question to choose)")
+
+
+def _scale(con, lines: _Rows, given: str, path: Path, reading: Reading) -> str:
+    """The scale the answers show: 0 to 10 when a 0 is there, 1 to 5 when none passes 5; else ask."""
+    low, high = con.execute(f"SELECT min(value), max(value) FROM lines WHERE {given}").fetchone()
+    if low is None:
+        return "1-5"
+    if low == 0:
+        scale = "0-10"
+    elif high <= 5:
+        scale = "1-5"
+    else:
+        raise ExportError(
+            f"{path}, column {lines.name('score')}: the answers go from {low:g} to {high:g}, "
+            "which fits a 1-10 scale and a 0-10 (recommend) scale; say which with --survey-scale 1-10 or 0-10"
+        )
+    reading.notes.append(
+        f"{path.name}: answers from {low:g} to {high:g}, read on a {scale} scale (--survey-scale to say otherwise)"
+    )
+    return scale
+
+
 # -- a table of monthly inputs ------------------------------------------------------------------
 
 
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[object]]]]:
+def read_table(path: Path, reading: Reading | None = None) -> tuple[list[str], list[tuple[int, list[object]]]]:
     """A small CSV or XLSX table: its header and its rows with their spreadsheet row numbers.
 
     A column named twice is refused, as is a value in a column without a name.
@@ -640,6 +1034,8 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[object]]]]:
         header = [str(h).strip() if h is not None else "" for h in rows[0][1]]
     elif suffix in (".csv", ".txt"):
         source = open_csv(path)
+        if source.encoding != "UTF-8" and reading is not None:
+            reading.notes.append(f"{path.name}: read as {source.encoding} text")
         rows = list(csv_rows(source))
         header = source.header
     else:
@@ -661,8 +1057,31 @@ def parse_month(value: object, where: str) -> str:
     return text
 
 
-def parse_number(value: object, where: str) -> float | None:
-    """A number from a table cell: ``None`` when blank, an error for text (formulas are text too)."""
+def table_decimals(
+    path: Path, header: list[str], rows: list[tuple[int, list[object]]], columns: set[str], reading: Reading
+) -> dict[str, str | None]:
+    """The decimal separator of each of ``columns`` of a table, found from all its values (or ``--decimal``)."""
+    found: dict[str, str | None] = {}
+    for position, column in enumerate(header):
+        if column not in columns:
+            continue
+        texts = [(n, r[position]) for n, r in rows if position < len(r) and isinstance(r[position], str)]
+        try:
+            decision = decide_decimal_values(texts, reading.decimal, column)
+        except DialectError as error:
+            raise ExportError(f"{path}: {error}") from None
+        found[column] = decision.decimal
+        if decision.decimal == "," and reading.decimal is None and texts:
+            reading.notes.append(f"{path.name}: column {column} read with a decimal comma")
+    return found
+
+
+def parse_number(value: object, where: str, decimal: str | None = None) -> float | None:
+    """A number from a table cell: ``None`` when blank, an error for text (formulas are text too).
+
+    Text is read with ``decimal`` as its decimal separator (see :mod:`nichekpi._dialect`):
+    ``1.165,00`` with ",", ``1,165.00`` or ``514.5`` with "." or ``None``.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -671,9 +1090,13 @@ def parse_number(value: object, where: str) -> float | None:
         number = float(value)
     else:
         text = str(value).strip()
-        if not _NUMBER_TEXT.fullmatch(text):
-            raise ExportError(f"{where}: this is not a number; got {show(value)}")
-        number = float(text)
+        if _NUMBER_TEXT.fullmatch(text) and decimal != ",":
+            number = float(text)
+        else:
+            parsed = parse_money(text, decimal or ".")
+            if parsed is None:
+                raise ExportError(f"{where}: this is not a number; got {show(value)}")
+            number = parsed
     if not math.isfinite(number):
         raise ExportError(f"{where}: this is not a finite number; got {show(value)}")
     return number

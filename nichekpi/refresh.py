@@ -39,11 +39,13 @@ from nichekpi.exports import (
     MONTH,
     ExportError,
     Monthly,
+    Reading,
     monthly_orders,
     monthly_survey,
     parse_month,
     parse_number,
     read_table,
+    table_decimals,
 )
 from nichekpi.package import Package, PackageError, cells_of_range
 
@@ -75,6 +77,8 @@ class Plan:
     unfilled: list[str] = field(default_factory=list)  #: KPIs that no file gave any input for
     outside: list[str] = field(default_factory=list)  #: months of the files that the workbook does not have
     skipped: list[str] = field(default_factory=list)  #: input cells left alone because they hold a formula
+    incomplete: list[str] = field(default_factory=list)  #: KPI months with some inputs but not all
+    notes: list[str] = field(default_factory=list)  #: how the files were read (format, separators, left out)
 
 
 def lock_files(workbook: Path) -> list[Path]:
@@ -107,14 +111,20 @@ def plan(
     months: str | None = None,
     order_columns: Mapping[str, str] | None = None,
     survey_columns: Mapping[str, str] | None = None,
-    survey_scale: str = "1-5",
+    survey_scale: str | None = None,
     catalog: Catalog | None = None,
     overwrite_formulas: bool = False,
+    orders_format: str | None = None,
+    survey_format: str | None = None,
+    survey_question: str | None = None,
+    decimal: str | None = None,
+    date_format: str | None = None,
 ) -> Plan:
     """Read everything and work out the changes; nothing is written.
 
     An input cell that holds a formula is left alone (and listed in ``skipped``) unless
-    ``overwrite_formulas`` is true.
+    ``overwrite_formulas`` is true. A file with no month of the workbook's year is an
+    error; a KPI month that gets some of its inputs but not all is listed in ``incomplete``.
     """
     if not (inputs or orders or survey):
         raise RefreshError("give at least one of --inputs, --orders or --survey")
@@ -149,15 +159,26 @@ def plan(
                     )
 
         found: dict[tuple[str, str], tuple[float, str]] = {}  # (name, month) -> (value, source)
+        reading = Reading(decimal, date_format)
+        year = sorted(column_of_month)
         if orders:
-            _from_export(found, business, "orders", monthly_orders(orders, order_columns), orders)
+            monthly = monthly_orders(orders, order_columns, orders_format=orders_format, reading=reading)
+            _in_the_year(orders, monthly, year)
+            _from_export(found, business, "orders", monthly, orders)
         if survey:
-            _from_export(found, business, "survey", monthly_survey(survey, survey_scale, survey_columns), survey)
+            monthly = monthly_survey(
+                survey, survey_scale, survey_columns, survey_format=survey_format, question=survey_question,
+                reading=reading,
+            )  # fmt: skip
+            _in_the_year(survey, monthly, year)
+            _from_export(found, business, "survey", monthly, survey)
         if inputs:
-            found.update(_from_table(business, inputs))
+            table = _from_table(business, inputs, reading)
+            _in_the_year(inputs, {month for _, month in table}, year)
+            found.update(table)
         _check_rules(business, found)
 
-        result = Plan(workbook, business)
+        result = Plan(workbook, business, notes=reading.notes)
         outside = set()
         old_values: dict[tuple[str, str], object] = {}
         formulas: dict[tuple[str, str], str] = {}
@@ -190,6 +211,7 @@ def plan(
             found,
             lambda name, month: package.values(cells[name][0], [cells[name][1][column_of_month[month]]]).popitem()[1],
         )
+        result.incomplete = _incomplete(business, found, window, column_of_month, package, cells)
     given = {name for name, _ in found}
     result.unfilled = [k.id for k in business.kpis if not any(f"in_{k.id}_{i.id}" in given for i in k.inputs)]
     result.outside = sorted(outside)
@@ -396,6 +418,42 @@ def _check_with_workbook(business: Business, changes: list[Change], found, curre
                 raise RefreshError(f"{month}, {kpi.name}: {error} ({', '.join(origins)})") from None
 
 
+def _in_the_year(path: Path, months, year: list[str]) -> None:
+    """Refuse a file that has no month of the workbook (``year``: its months, in order)."""
+    if any(month in year for month in months):
+        return
+    have = sorted(months)
+    shown = "no month at all" if not have else f"{have[0]} to {have[-1]}" if len(have) > 2 else " and ".join(have)
+    raise RefreshError(
+        f"{path}: none of its months is in the workbook, which covers {year[0]} to {year[-1]}; "
+        f"the file has {shown}: is it the right file, or the right workbook?"
+    )
+
+
+def _incomplete(business: Business, found, window, column_of_month, package: Package, cells) -> list[str]:
+    """The KPI months the files give some inputs of, whose other inputs neither the files nor the workbook have."""
+    missing = []
+    months = sorted({month for _, month in found if month in column_of_month})
+    for month in months:
+        if window and not window[0] <= month <= window[1]:
+            continue
+        for kpi in business.kpis:
+            names = [f"in_{kpi.id}_{i.id}" for i in kpi.inputs]
+            if not any((name, month) in found for name in names):
+                continue
+            absent = []
+            for item, name in zip(kpi.inputs, names):
+                if (name, month) in found:
+                    continue
+                sheet, references = cells[name]
+                value = package.values(sheet, [references[column_of_month[month]]]).popitem()[1]
+                if not isinstance(value, float):
+                    absent.append(f"{kpi.id}_{item.id}")
+            if absent:
+                missing.append(f"{month} {kpi.id}: no {', '.join(absent)} (its KPI stays empty until it is there)")
+    return missing
+
+
 def _from_export(found, business: Business, kind: str, monthly: Monthly, source: Path) -> None:
     for kpi in business.kpis:
         for item in kpi.inputs:
@@ -406,9 +464,12 @@ def _from_export(found, business: Business, kind: str, monthly: Monthly, source:
                         found[(f"in_{kpi.id}_{item.id}", month)] = (figures[figure], source)
 
 
-def _from_table(business: Business, path: Path) -> dict[tuple[str, str], tuple[float, Path]]:
+def _from_table(
+    business: Business, path: Path, reading: Reading | None = None
+) -> dict[tuple[str, str], tuple[float, Path]]:
     """The monthly inputs table: a ``month`` column and one column per input (``csat_satisfied``...)."""
-    header, rows = read_table(path)
+    reading = reading if reading is not None else Reading()
+    header, rows = read_table(path, reading)
     inputs = {f"{k.id}_{i.id}": (k, i) for k in business.kpis for i in k.inputs}
     if "month" not in header:
         raise ExportError(f"{path}: the first row needs a 'month' column (months like 2026-01)")
@@ -418,6 +479,7 @@ def _from_table(business: Business, path: Path) -> dict[tuple[str, str], tuple[f
             f"{path}: unknown column {unknown[0]!r}; the inputs of {business.id} are: {', '.join(inputs)}"
         )
     month_at = header.index("month")
+    decimals = table_decimals(path, header, rows, set(inputs), reading)
     found: dict[tuple[str, str], tuple[float, Path]] = {}
     seen: dict[str, int] = {}
     for number, row in rows:
@@ -431,7 +493,7 @@ def _from_table(business: Business, path: Path) -> dict[tuple[str, str], tuple[f
             if column not in inputs:
                 continue
             where = f"{path}, row {number}, column {column}"
-            value = parse_number(cell, where)
+            value = parse_number(cell, where, decimals[column])
             if value is None:
                 continue
             kpi, item = inputs[column]

@@ -164,8 +164,13 @@ BAD_ORDERS = [
     ([["2", "b", "2026-01-05", "abc"]], "orders.csv, row 3, column amount: this is not a number; got text 'abc'"),
     ([["2", "b", "2026-01-05", "-5"]], "row 3, column amount: an amount must be 0 or more; got -5"),
     (
-        [["2", "b", "05/01/2026", "5"]],
-        "row 3, column order_date: this is not a date like 2026-01-31; got text '05/01/2026'",
+        [["2", "b", "05/01/2026", "5"]],  # a day-and-month date that reads both ways (issue 11)
+        "column order_date: every date reads both ways, such as 05/01/2026 (row 3), day first or month first; "
+        "say which with --date-format dd/mm/yyyy or --date-format mm/dd/yyyy",
+    ),
+    (
+        [["2", "b", "2026-13-45", "5"]],
+        "row 3, column order_date: this is not a date like 2026-01-31; got text '2026-13-45'",
     ),
     ([["2", "", "2026-01-05", "5"]], "row 3, column customer_id: every row needs its customer_id"),
 ]

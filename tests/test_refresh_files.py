@@ -129,22 +129,17 @@ BAD_CSV = [
     ),
     ("a line of spaces", HEADER + "1,a,2026-01-02,10\n   \n", "row 3: this row has 1 field but the header has 4"),
     ("a 10 MB field", HEADER + "1," + "x" * 10_000_000 + ",2026-01-02,10\n", "row 2: a value is longer than"),
-    (
-        "latin-1 bytes",
-        (HEADER + "1,a,2026-01-02,10\n2,café,2026-01-02,10\n").encode("latin-1"),
-        "row 3, column customer_id: not UTF-8",
+    (  # Windows-1252 and UTF-16 are read (issue 11); a byte neither UTF-8 nor Windows-1252 is not
+        "a byte neither UTF-8 nor Windows-1252",
+        HEADER.encode() + b"1,a,2026-01-02,10\n2,caf\xe9\x81,2026-01-02,10\n",
+        "row 3, column customer_id: not UTF-8 text (the byte 0xE9)",
     ),
     (
-        "latin-1 on a row's second line",
-        (HEADER + '1,"a\nb",2026-01-02,10é\n').encode("latin-1"),
+        "such a byte on a row's second line",
+        HEADER.encode() + b'1,"a\nb",2026-01-02,10\xe9\x81\n',
         "row 2: not UTF-8 text (the byte 0xE9)",  # its column is not counted across lines
     ),
     ("unclosed quote", HEADER + '1,a,2026-01-02,10\n2,"b,2026-01-02,10\n', "row 3: the double quotes do not pair up"),
-    (
-        "UTF-16",
-        (HEADER + "1,a,2026-01-02,10\n").encode("utf-16"),
-        'this file is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"',
-    ),
     (
         "NUL bytes",
         HEADER.encode() + b"1,a\x00,2026-01-02,10\n",
@@ -171,10 +166,9 @@ def test_an_unreadable_order_export_is_one_line_naming_file_and_row(workbook, tm
     ("content", "message"),
     [
         (
-            b"month,csat_satisfied\nJanvi\xe9r,3\n",
+            b"month,csat_satisfied\nJanvi\xe9r\x81,3\n",
             "inputs.csv, row 2, column month: not UTF-8 text (the byte 0xE9); save it as",
         ),
-        ("month,csat_satisfied\n2026-01,3\n".encode("utf-16"), "inputs.csv: this file is UTF-16 text"),
         (
             "month,csat_satisfied,csat_satisfied\n2026-01,3,4\n",
             "inputs.csv: the column 'csat_satisfied' is there twice",
@@ -184,7 +178,7 @@ def test_an_unreadable_order_export_is_one_line_naming_file_and_row(workbook, tm
             "row 2, column csat_satisfied: this is not a number; got text '1_000'",
         ),
     ],
-    ids=["latin-1", "UTF-16", "a column twice", "1_000"],
+    ids=["neither UTF-8 nor Windows-1252", "a column twice", "1_000"],
 )
 def test_an_unreadable_inputs_table_is_one_line(workbook, tmp_path, capsys, content, message):
     table = write(tmp_path / "inputs.csv", content)
@@ -290,7 +284,7 @@ def test_only_real_calendar_dates_from_1970_to_2100_are_dates(tmp_path, date, co
         monthly_orders(orders)
 
 
-@pytest.mark.parametrize("amount", ["1_000", "inf", "nan", "0x10", "1,000"])
+@pytest.mark.parametrize("amount", ["1_000", "inf", "nan", "0x10", "1,00,0"])
 def test_an_amount_is_written_as_in_the_inputs_table(tmp_path, amount):
     orders = write(tmp_path / "orders.csv", HEADER + f'1,a,2026-01-02,10\n2,b,2026-01-02,"{amount}"\n')
     with pytest.raises(ExportError, match=rf"row 3, column amount: this is not a number; got text '{amount}'"):
