@@ -649,7 +649,7 @@ def monthly_orders(
         con,
         f"TRIM(order_id) AS id, {_customer(present)} AS customer, {placed} AS placed, {amount} AS value, "
         f"{dates['promised']} AS promised, {dates['delivered']} AS delivered, "
-        f"{extra['adjusted']} AS adjusted, {extra['refunded']} AS refunded, "
+        f"{extra['adjusted']} AS adjusted_value, {extra['refunded']} AS refunded_value, "
         f"{_left_out(fmt, present)} AS left_out, "
         f"{'NULLIF(TRIM(currency), ' + repr('') + ')' if 'currency' in present else 'NULL::VARCHAR'} AS currency",
     )
@@ -665,7 +665,7 @@ def monthly_orders(
     _first_bad(con, rows, "amount", f"NOT isfinite(value){lowest}", "an amount must be 0 or more")
     for role in ("adjusted", "refunded"):
         if role in present:
-            _first_bad(con, rows, role, f"NOT {_blank(role)} AND {role} IS NULL", "this is not a number")
+            _first_bad(con, rows, role, f"NOT {_blank(role)} AND {role}_value IS NULL", "this is not a number")
     for column, typed in zip(OPTIONAL_ORDER_COLUMNS, ("promised", "delivered")):
         if column in present:
             _check_dates(con, rows, column, typed, required=False)
@@ -677,7 +677,7 @@ def monthly_orders(
         SELECT id AS order_id, min(customer) AS customer_id, max(customer) AS other_customer,
                min(placed) AS placed, max(placed) AS last_placed, min(_row) AS first_row,
                strftime(min(placed), '%Y-%m') AS placed_month,
-               COALESCE(max(adjusted), {order_amount}) - COALESCE(max(refunded), 0) AS amount,
+               COALESCE(max(adjusted_value), {order_amount}) - COALESCE(max(refunded_value), 0) AS amount,
                count(value) AS amounts,
                CAST(max(promised) AS DATE) AS promised, CAST(max(delivered) AS DATE) AS delivered,
                min(left_out) AS left_out
@@ -746,7 +746,9 @@ def _format(kind: str, given: str | None, header: list[str], path: Path, reading
     if found is None:
         return known["generic"]  # the missing columns are named when they are looked for
     if found.id != "generic":
-        reading.notes.append(f"{path.name}: read as a {found.name} export (from its columns; {option} to choose)")
+        reading.notes.append(
+            f"{path.name}: read in the {found.name} format (found from its columns; {option} to choose)"
+        )
     return found
 
 
@@ -772,18 +774,24 @@ def _left_out(fmt: Format, present: Mapping[str, str]) -> str:
         column = f"_status{n}"
         if column not in present:
             continue
+        why = "'" + rule.why.replace("'", "''") + "'"
         if rule.any:
-            cases.append(f"WHEN NOT {_blank(column)} THEN '{rule.why}'")
+            cases.append(f"WHEN NOT {_blank(column)} THEN {why}")
         else:
             values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
-            cases.append(f"WHEN lower(TRIM({column})) IN ({values}) THEN '{rule.why}'")
+            cases.append(f"WHEN lower(TRIM({column})) IN ({values}) THEN {why}")
     return f"CASE {' '.join(cases)} END" if cases else "NULL::VARCHAR"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _check_currencies(con, rows: _Rows, present: bool) -> None:
     if not present:
         return
-    found = [c for (c,) in con.execute("SELECT DISTINCT currency FROM lines WHERE currency IS NOT NULL ORDER BY 1")]
+    query = "SELECT DISTINCT currency FROM lines WHERE currency IS NOT NULL ORDER BY 1"
+    found = [c for (c,) in con.execute(query).fetchall()]
     if len(found) > 1:
         raise ExportError(
             f"{rows}, column {rows.name('currency')}: the orders are in {len(found)} currencies "
@@ -812,12 +820,12 @@ def _leave_out(con, rows: _Rows, fmt: Format, reading: Reading) -> None:
     if counts:
         total = sum(n for _, n in counts)
         reasons = ", ".join(f"{n} {why}" for why, n in counts)
-        reading.notes.append(f"{rows.path.name}: {total} orders left out of every figure ({reasons})")
+        reading.notes.append(f"{rows.path.name}: {_plural(total, 'order')} left out of every figure ({reasons})")
         con.execute("DELETE FROM orders WHERE left_out IS NOT NULL")
     (anonymous,) = con.execute("SELECT count(*) FROM orders WHERE customer_id IS NULL").fetchone()
     if anonymous:
         reading.notes.append(
-            f"{rows.path.name}: {anonymous} orders have no customer id or e-mail: "
+            f"{rows.path.name}: {_plural(anonymous, 'order')} without a customer id or e-mail: "
             "counted in revenue and orders, not in customers"
         )
 
@@ -969,6 +977,7 @@ def _choose_question(con, lines: _Rows, present: dict[str, str], path: Path, rea
                 f"count(*) FILTER (WHERE NOT {_blank(q)} AND NOT regexp_full_match(TRIM({q}), '{_ANSWER}'))"
                 for q in questions
             )
+            + " FROM lines"
         ).fetchone()
         if questions
         else ()
