@@ -37,7 +37,7 @@ ORDERS = {
             "2026-01": _figures(240.00 + 99.50, 2, 2, 0),  # #1001 ana, #1002 ben
             "2026-02": _figures(150.00 + 250.00, 2, 2, 2),  # #1003 ana, #1007 ben: both ordered in January
         },
-        "3 orders left out of every figure (1 cancelled, 1 refunded or voided, 1 test orders",
+        "3 orders left out of every figure (1 cancelled, 1 refunded or voided, 1 test (Shopify's Bogus Gateway))",
     ),
     # Etsy: one row per order, MM/DD/YY dates; 3002 refunded down to 100.00 (Adjusted Order
     # Total), 3004 refunded in full (adjusted to 0.00): left out.

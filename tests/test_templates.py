@@ -362,3 +362,12 @@ def test_readme_quick_start_then_refresh_run_in_order_and_print_what_it_shows(tm
     head, tail = shown[: shown.index("...")], shown[shown.index("...") + 1 :]
     assert table[: len(head)] == head
     assert table[-len(tail) :] == tail
+    # Then the platform exports, on the workbook just refreshed.
+    platforms = section[section.index("### Straight from") :]
+    (command,) = _readme_commands(platforms[: platforms.index("```")])
+    shown = platforms.split("```")[1].strip().splitlines()
+    assert main(command) == 0, command
+    printed = capsys.readouterr().out.splitlines()
+    head, tail = shown[: shown.index("...")], shown[shown.index("...") + 1 :]
+    assert printed[: len(head)] == head
+    assert printed[-len(tail) - 2 : -2] == tail  # then what was not filled, and where it was written
