@@ -64,6 +64,24 @@ def _sql(text: str) -> str:
 # -- numbers ---------------------------------------------------------------------------------
 
 
+PLAIN = r"^ *-?[0-9]+(\.[0-9]{1,2})? *$"
+"""A number with at most two decimals after a point (``514.5``, ``1165.00``): one reading only,
+since a thousands point is followed by three digits. Most exports write every amount so."""
+
+
+def plain_facts_sql(column: str) -> str:
+    """SQL: how many values of ``column`` are neither blank nor :data:`PLAIN` (0: read them at once)."""
+    return (
+        f"count(*) FILTER (WHERE {column} IS NOT NULL AND NOT regexp_full_match({column}, '{PLAIN}') "
+        f"AND TRIM({column}) <> '')"
+    )
+
+
+def plain_sql(column: str) -> str:
+    """SQL: the number in ``column`` when every value is :data:`PLAIN` or blank."""
+    return f"TRY_CAST(NULLIF(TRIM({column}), '') AS DOUBLE)"
+
+
 def number_facts_sql(column: str) -> str:
     """SQL aggregates over ``column`` (text) for :func:`decide_decimal`."""
     text = f"TRIM({column})"
@@ -251,4 +269,7 @@ def date_sql(column: str, date_format: str, iso: str) -> str:
     if date_format == "yyyy-mm-dd":
         cases = ""
     google = stamp(YEAR_FIRST, f"CAST({part(YEAR_FIRST, 1)} AS INTEGER)", part(YEAR_FIRST, 2), part(YEAR_FIRST, 3))
-    return f"CASE {cases}WHEN regexp_full_match({text}, '{YEAR_FIRST}') THEN {google} ELSE {iso} END"
+    return (
+        f"CASE WHEN regexp_matches({text}, '^[0-9]{{4}}-') THEN {iso} "  # the common ISO date, tested first
+        f"{cases}WHEN regexp_full_match({text}, '{YEAR_FIRST}') THEN {google} ELSE {iso} END"
+    )

@@ -58,6 +58,8 @@ from nichekpi._dialect import (
     number_facts_sql,
     number_sql,
     parse_money,
+    plain_facts_sql,
+    plain_sql,
 )
 from nichekpi._formula import NUMBER_TEXT, show
 from nichekpi.errors import KpiError
@@ -150,7 +152,7 @@ class _Decoded:
         return self.pending.pop()
 
 
-_CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")  # the bytes Windows-1252 leaves undefined
+_CP1252_HOLES = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")  # the bytes Windows-1252 leaves undefined
 
 
 def _encoding(file, head: bytes) -> str:
@@ -163,17 +165,17 @@ def _encoding(file, head: bytes) -> str:
         return "UTF-16"
     decoder = codecs.getincrementaldecoder("utf-8")()
     file.seek(0)
-    cp1252 = True
     try:
         while chunk := file.read(1024 * 1024):
-            cp1252 = cp1252 and not _CP1252_HOLES.intersection(chunk)
-            decoder.decode(chunk)
+            if not (chunk.isascii() and not decoder.getstate()[0]):  # ASCII is UTF-8: only the rest is decoded
+                decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         file.seek(0)
+        cp1252 = b"\x00" not in head
         while cp1252 and (chunk := file.read(1024 * 1024)):
-            cp1252 = not _CP1252_HOLES.intersection(chunk)
-        return "Windows-1252" if cp1252 and b"\x00" not in head else "UTF-8"
+            cp1252 = not any(byte in chunk for byte in _CP1252_HOLES)
+        return "Windows-1252" if cp1252 else "UTF-8"
     return "UTF-8"
 
 
@@ -436,7 +438,7 @@ class Reading:
 def _load(
     con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
 ) -> tuple[dict[str, str], _Rows]:
-    """Load ``path`` as table ``lines``: its record number + 1 ``_row`` and, as text, the columns that
+    """Load ``path`` as ``lines``: its record number + 1 ``_row`` and, as text, the columns that
     ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
 
     Returns ``{role: column}`` for the columns present.
@@ -479,11 +481,11 @@ def _load(
                     f"{path}: no column {column!r} (it has {', '.join(map(repr, columns))}); "
                     f"name the right one with {name}=YOUR COLUMN"
                 )
-        selected = "".join(f", CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
+        selected = ", ".join(f"CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
         try:
-            con.execute(
-                f"CREATE OR REPLACE TABLE lines AS SELECT row_number() OVER () + 1 AS _row{selected} FROM {reader}"
-            )
+            # The engine keeps the file's order, so a record's number is its rowid (cheaper than a window).
+            con.execute(f"CREATE OR REPLACE TABLE raw_lines AS SELECT {selected} FROM {reader}")
+            con.execute("CREATE OR REPLACE VIEW lines AS SELECT rowid + 2 AS _row, * FROM raw_lines")
         except Exception as error:  # duckdb raises its own exception types
             if source is None:
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
@@ -493,12 +495,19 @@ def _load(
 
 def _typed(con, expressions: str) -> None:
     """Add to table ``lines`` the columns ``expressions`` (SQL over its text columns)."""
-    con.execute(f"CREATE OR REPLACE TABLE lines AS SELECT *, {expressions} FROM lines")
+    con.execute(f"CREATE OR REPLACE TABLE typed_lines AS SELECT *, {expressions} FROM lines")
+    con.execute("DROP VIEW lines")
+    con.execute("DROP TABLE raw_lines")
+    con.execute("ALTER TABLE typed_lines RENAME TO lines")
 
 
 def _amount(con, rows: _Rows, column: str, reading: Reading) -> tuple[str, str | None]:
     """SQL reading the amounts of text column ``column``, its separators found from the whole column
     (or ``--decimal``); and the column's one currency symbol or code, if it writes one."""
+    if reading.decimal in (None, "."):
+        (others,) = con.execute(f"SELECT {plain_facts_sql(column)} FROM lines").fetchone()
+        if not others:  # every amount is like 1165.00: nothing to decide
+            return plain_sql(column), None
     facts = con.execute(f"SELECT {number_facts_sql(column)} FROM lines").fetchone()
     try:
         found = decide_decimal(facts, reading.decimal, rows.name(column))
@@ -991,7 +1000,7 @@ def _choose_question(con, lines: _Rows, present: dict[str, str], path: Path, rea
             f'say which one to count with --survey-question "the question" (or its column letter); '
             f"the questions: {listed}"
         )
-    con.execute(f"ALTER TABLE lines RENAME COLUMN {scores[0]} TO score")
+    con.execute(f"ALTER TABLE raw_lines RENAME COLUMN {scores[0]} TO score")
     present["score"] = present.pop(scores[0])
     reading.notes.append(f"{path.name}: counted the answers to {present['score']!r} (--survey-question to choose)")
 

@@ -36,3 +36,9 @@ def test_refresh_benchmark_agrees_with_pandas_and_prints_its_ratio():
     lines = run_benchmark("bench_refresh.py", "--orders", "5000", "--repeat", "1")  # asserts equal figures
     (line,) = [line for line in lines if "DuckDB" in line]
     assert line.rstrip().endswith("x")
+
+
+def test_formats_benchmark_gets_the_same_figures_from_shopify_and_prints_its_ratio():
+    lines = run_benchmark("bench_formats.py", "--lines", "5000", "--repeat", "1")  # asserts equal figures
+    (line,) = [line for line in lines if "Shopify export" in line]
+    assert line.rstrip().endswith("(aim 2.0x)")
