@@ -27,11 +27,13 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from nichekpi._problem import Problem
 from nichekpi.errors import KpiInputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -50,7 +52,7 @@ def show(value: object) -> str:
         return f"text {value!r}"
     if value is None:
         return "an empty value"
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool, without importing numpy
         return "TRUE" if value else "FALSE"
     if isinstance(value, numbers.Real):
         try:
@@ -188,6 +190,8 @@ class Formula:
         to show them. Inputs must already be numeric (NaN marks an empty cell); text
         detection is the caller's job because only it knows what it received.
         """
+        import numpy as np  # not at module level: the command line's kpis and score start without it
+
         if len(arrays) != len(self.params):
             raise KpiInputError(f"{self.excel_name or self.name} takes {len(self.params)} inputs; got {len(arrays)}")
         columns = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))

@@ -21,14 +21,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from nichekpi._formula import Formula, show
 from nichekpi._problem import Problem
 from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
 from nichekpi.formulas import FORMULAS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TIER_KEYS = ("typical", "above_average", "exceptional")
 """Threshold keys, from the lowest tier that has a threshold to the highest."""
@@ -244,6 +245,8 @@ value must be from 0 to 10 for post_production_satisfaction; got 24.22
 
     def out_of_range(self, values: np.ndarray) -> np.ndarray:
         """Which of ``values`` this KPI cannot take (infinity included; NaN, an empty cell, is not flagged)."""
+        import numpy as np
+
         with np.errstate(invalid="ignore"):
             return (values < self.lowest) | (values > self.highest) | np.isinf(values)
 
@@ -346,9 +349,11 @@ def tier_indices(values: np.ndarray, better: str, thresholds: Mapping[str, float
     typical threshold, every value short of the next tier is ``Typical``. Values
     must be finite; NaN compares as below every threshold.
 
-    >>> tier_indices(np.array([0.7, 0.8, 0.95]), "higher", {"typical": 0.75, "above_average": 0.85, "exceptional": 0.9})
+    >>> tier_indices([0.7, 0.8, 0.95], "higher", {"typical": 0.75, "above_average": 0.85, "exceptional": 0.9})
     array([0, 1, 3], dtype=int8)
     """
+    import numpy as np  # not at module level: the command line's kpis and score start without it
+
     sign = 1.0 if better == "higher" else -1.0
     signed = sign * np.asarray(values, dtype=float)
     indices = np.full(signed.shape, 0 if thresholds.get("typical") is not None else 1, dtype=np.int8)
@@ -369,7 +374,14 @@ def tier_for(value: object, better: str, thresholds: Mapping[str, float | None])
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise KpiInputError(f"value must be a finite number; got {show(value)}", argument="value")
-    return TIERS[int(tier_indices(np.array([value]), better, thresholds)[0])]
+    # tier_indices' rule for one value, without numpy (a test checks that the two agree)
+    sign = 1.0 if better == "higher" else -1.0
+    index = 0 if thresholds.get("typical") is not None else 1
+    for number, key in enumerate(TIER_KEYS, start=1):
+        threshold = thresholds.get(key)
+        if threshold is not None and sign * float(value) >= sign * threshold:
+            index = number
+    return TIERS[index]
 
 
 def year_to_date(kpi: Kpi, months: Sequence[Sequence[object] | None]) -> float | None:

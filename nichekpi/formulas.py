@@ -23,12 +23,14 @@ import itertools
 import math
 from collections.abc import Iterable
 from numbers import Real
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from nichekpi._formula import Formula, formula, show
 from nichekpi._problem import Problem
 from nichekpi.errors import KpiInputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "FORMULAS",
@@ -798,12 +800,14 @@ MAX_SCALE = 1000  #: the longest rating scale csat_from_ratings accepts (1-1000;
 
 
 def _flatten(values: object) -> list[object]:
-    if isinstance(values, (list, tuple, np.ndarray)):
-        return [item for value in values for item in _flatten(value)]
-    return [values]
+    import numpy as np  # only here: the command line's kpis and score start without numpy
 
+    def flat(value: object) -> list[object]:
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [item for part in value for item in flat(part)]
+        return [value]
 
-_PLAIN_ANSWERS = frozenset({int, float, type(None), np.float64, np.int64})
+    return flat(values)
 
 
 def _plain_numbers(values: object) -> np.ndarray | None:
@@ -813,6 +817,8 @@ def _plain_numbers(values: object) -> np.ndarray | None:
     conversion; a ``NaN`` (which is not a blank), ``TRUE``, text or anything else
     returns ``None`` and leaves it to :func:`_checked_numbers` to name the answer.
     """
+    import numpy as np  # only here: the command line's kpis and score start without numpy
+
     if isinstance(values, np.ndarray):
         if values.dtype.kind not in "iuf":
             return None
@@ -825,7 +831,7 @@ def _plain_numbers(values: object) -> np.ndarray | None:
     if kinds and kinds <= {list, tuple}:  # a range: a list of rows
         flat = list(itertools.chain.from_iterable(values))
         kinds = set(map(type, flat))
-    if not kinds <= _PLAIN_ANSWERS:
+    if not kinds <= {int, float, type(None), np.float64, np.int64}:
         return None
     try:
         numbers = np.array(flat, dtype=float)
@@ -839,6 +845,8 @@ def _plain_numbers(values: object) -> np.ndarray | None:
 
 def _checked_numbers(values: object, name: str, low: int, high: int) -> np.ndarray:
     """The answers one by one, raising :class:`KpiInputError` at the first that is not a number from the scale."""
+    import numpy as np  # only here: the command line's kpis and score start without numpy
+
     if not isinstance(values, (list, tuple, np.ndarray)):
         values = list(values) if isinstance(values, Iterable) and not isinstance(values, str) else [values]
     flat = _flatten(values)
@@ -867,6 +875,8 @@ def _answers(values: Iterable[object], name: str, low: int, high: int) -> np.nda
     ``"10"``), ``TRUE``/``FALSE`` or NaN is an error naming its position (counted
     along the rows of a range), never a number or a blank.
     """
+    import numpy as np  # only here: the command line's kpis and score start without numpy
+
     numbers = _plain_numbers(values)
     if numbers is None:
         numbers = _checked_numbers(values, name, low, high)
@@ -916,6 +926,8 @@ def nps_from_scores(scores: Iterable[object]) -> float:
     >>> nps_from_scores([10, 9, 8, 6, 10])
     40.0
     """
+    import numpy as np  # only here: the command line's kpis and score start without numpy
+
     answers = _answers(scores, "scores", 0, 10)
     promoters = int(np.count_nonzero(answers >= PROMOTERS_FROM))
     detractors = int(np.count_nonzero(answers <= DETRACTORS_UP_TO))
@@ -958,6 +970,8 @@ def csat_from_ratings(
     >>> csat_from_ratings([5, 4, 3, 5, 2])
     0.6
     """
+    import numpy as np  # only here: the command line's kpis and score start without numpy
+
     for name, value in (("scale_max", scale_max), ("satisfied_from", satisfied_from)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise KpiInputError(f"{name} must be a whole number; got {show(value)}", argument=name)

@@ -42,3 +42,8 @@ def test_formats_benchmark_gets_the_same_figures_from_shopify_and_prints_its_rat
     lines = run_benchmark("bench_formats.py", "--lines", "5000", "--repeat", "1")  # asserts equal figures
     (line,) = [line for line in lines if "Shopify export" in line]
     assert line.rstrip().endswith("(aim 2.0x)")
+
+
+def test_cli_benchmark_prints_a_ratio_per_command():
+    lines = run_benchmark("bench_cli.py", "--repeat", "1")
+    assert len([line for line in lines if line.rstrip().endswith("(aim 1.5x)")]) == 4

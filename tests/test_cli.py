@@ -172,3 +172,18 @@ def test_score_takes_numbers_as_the_inputs_table_does_not_as_python_reads_them(c
     status, out, err = run(capsys, "score", "custom-dollhouses", "aov", text, "3")
     assert status == 1 and out == ""
     assert err.strip() == f"nichekpi: revenue must be a number; got text {text!r}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["kpis"], ["kpis", "custom-dollhouses"], ["score", "custom-dollhouses", "csat", "120", "150"], ["--help"]],
+)
+def test_the_quick_commands_start_without_the_heavy_libraries(command):
+    """numpy, DuckDB, openpyxl and xlwings are for ranges, exports and workbooks, not for a look-up."""
+    script = (
+        "import sys\nfrom nichekpi.cli import main\n"
+        f"try:\n    main({command!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'duckdb', 'openpyxl', 'xlwings') if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
