@@ -52,7 +52,7 @@ def show(value: object) -> str:
         return f"text {value!r}"
     if value is None:
         return "an empty value"
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool, without importing numpy
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")):
         return "TRUE" if value else "FALSE"
     if isinstance(value, numbers.Real):
         try:
@@ -130,6 +130,9 @@ class Formula:
     period: Mapping[str, str]  #: how each input adds up over months: "sum", "first" or "last"
     lowest: float = 0.0  #: the lowest value the result can take (NPS: -100, growth: -1)
     highest: float = math.inf  #: the highest value the result can take (a share: 1, NPS: 100)
+    accept: Callable[..., float | None] | None = None
+    """The same checks compiled for this formula, for inputs that pass them all: the result,
+    or ``None`` for anything else, which :meth:`validate` then words (see :func:`_acceptor`)."""
 
     # -- scalar path -------------------------------------------------------------
     def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
@@ -173,6 +176,13 @@ class Formula:
         return floats
 
     def __call__(self, *values: object, names: Sequence[str] | None = None) -> float:
+        if self.accept is not None and len(values) == len(self.params):
+            try:
+                result = self.accept(*values)
+            except (ArithmeticError, ValueError):  # the checks below say what is wrong
+                result = None
+            if result is not None:
+                return result
         result = float(self.kernel(*self.validate(values, names)))
         if not math.isfinite(result):
             raise KpiInputError(
@@ -305,6 +315,39 @@ def check_number(value: object, name: str, *, whole: bool = False) -> float:
     return number
 
 
+def _acceptor(
+    params: Sequence[str], whole: frozenset[str], denominators: Sequence[str], rules: Sequence[str], expression: str
+) -> Callable[..., float | None]:
+    """:meth:`Formula.validate` and the kernel as one function compiled for one formula.
+
+    It returns the result for inputs that pass every check (plain ``int`` or ``float``,
+    finite, not negative, whole and at most :data:`MAX_COUNT` where asked, divisors not 0
+    and finite, rules kept, a finite result) and ``None`` for anything else, so that the
+    checks' order and messages stay those of :meth:`Formula.validate`, written once.
+    Compiled once, it saves rebuilding the names, labels and checks on every call.
+    """
+    lines = [f"def accept({', '.join(params)}):"]
+    for name in params:
+        limit = f" and {name} <= MAX_COUNT" if name in whole else ""
+        lines += [
+            f"    if type({name}) is int:",
+            f"        if not 0 <= {name} <= MAX_COUNT: return None",
+            f"        {name} = float({name})",
+            f"    elif type({name}) is float:",
+            f"        if not (0.0 <= {name} < INF{' and ' + name + '.is_integer()' if name in whole else ''}{limit}):",
+            "            return None",
+            "    else:",
+            "        return None",
+        ]
+    for divisor in denominators:
+        lines += [f"    d = {divisor}", "    if d == 0 or d - d != 0: return None"]
+    lines += [f"    if not ({rule}): return None" for rule in rules]
+    lines += [f"    r = float({expression})", "    return r if r - r == 0 else None"]
+    scope = {"MAX_COUNT": MAX_COUNT, "INF": math.inf, "float": float, "int": int, "type": type}
+    exec("\n".join(lines), {"__builtins__": {}, **scope}, namespace := {})  # noqa: S102 - our own formula's text
+    return namespace["accept"]
+
+
 def _divisors(tree: ast.AST) -> list[str]:
     return [
         ast.unparse(sub.right) for sub in ast.walk(tree) if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Div)
@@ -368,6 +411,13 @@ def formula(
             period=periods,
             lowest=lowest,
             highest=highest,
+            accept=_acceptor(
+                params,
+                frozenset(whole),
+                _divisors(tree),
+                [ast.unparse(ast.parse(r if isinstance(r, str) else r[0], mode="eval")) for r in rules],
+                ast.unparse(tree),
+            ),
         )
 
         signature = inspect.signature(signature_holder)

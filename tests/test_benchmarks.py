@@ -47,3 +47,9 @@ def test_formats_benchmark_gets_the_same_figures_from_shopify_and_prints_its_rat
 def test_cli_benchmark_prints_a_ratio_per_command():
     lines = run_benchmark("bench_cli.py", "--repeat", "1")
     assert len([line for line in lines if line.rstrip().endswith("(aim 1.5x)")]) == 4
+
+
+def test_library_benchmark_prints_its_ratio_to_inline_checks():
+    lines = run_benchmark("bench_library.py", "--calls", "2000", "--repeat", "1")
+    (line,) = [line for line in lines if "formula library" in line]
+    assert line.rstrip().endswith("(aim 3.0x)")
