@@ -12,6 +12,7 @@ Only the standard library: no Excel, no openpyxl.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -170,6 +171,12 @@ class _Parser:
         return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
 
 
+@functools.lru_cache(maxsize=65536)
+def _parsed(formula: str, sheet: str):
+    """A formula's tree, parsed once: the five templates share most of their formulas' texts."""
+    return _Parser(formula, sheet).parse()
+
+
 def evaluate(cells: Mapping[str, Mapping[tuple[int, int], object]], names: Mapping[str, str]) -> dict:
     """The value of every formula cell.
 
@@ -243,7 +250,7 @@ class _Book:
             raise Unsupported(f"a cycle through {sheet} row {row} column {column}")
         self.busy.add(key)
         try:
-            value = self.scalar(_Parser(content[1:], sheet).parse(), empty=0.0)
+            value = self.scalar(_parsed(content[1:], sheet), empty=0.0)
         except _Failed as failed:
             value = Error(failed.code)
         self.busy.discard(key)

@@ -17,8 +17,10 @@ set, replaces the creation and modification times in ``docProps/core.xml``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET  # noqa: S405  (parses only what openpyxl just wrote)
@@ -108,7 +110,7 @@ def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
     strings = trees.get(_SHARED_STRINGS)
     if strings is None:
         strings = ET.Element(_q(SML, "sst"))
-    index = {_serialize(si): n for n, si in enumerate(strings)}
+    index = {_key(si): n for n, si in enumerate(strings)}
     moved = 0
     sheets = sorted((n for n in trees if n.startswith("xl/worksheets/") and n.endswith(".xml")), key=_natural)
     for name in sheets:
@@ -118,7 +120,7 @@ def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
             inline = cell.find(_q(SML, "is"))
             si = ET.Element(_q(SML, "si"))
             si.extend(list(inline) if inline is not None else [ET.Element(_q(SML, "t"))])
-            key = _serialize(si)
+            key = _key(si)
             if key not in index:
                 index[key] = len(index)
                 strings.append(si)
@@ -151,6 +153,13 @@ def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
             Type=_SHARED_STRINGS_REL,
             Target="sharedStrings.xml",
         )
+
+
+def _key(si: ET.Element) -> object:
+    """What makes a shared string the same as another: for a plain one, its text and attributes."""
+    if len(si) == 1 and si[0].tag == _q(SML, "t") and len(si[0]) == 0:
+        return (si[0].text or "", tuple(sorted(si[0].attrib.items())))
+    return _serialize(si)
 
 
 def _sheet_parts(trees: dict[str, ET.Element]) -> dict[str, str]:
@@ -261,6 +270,7 @@ def _source_date(core: ET.Element) -> None:
 # -- one way of writing XML ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _split(name: str) -> tuple[str, str]:
     if name.startswith("{"):
         namespace, local = name[1:].split("}", 1)
@@ -285,12 +295,18 @@ def _serialize(root: ET.Element) -> bytes:
         f' xmlns:{prefixes[ns]}="{_escape(ns, attribute=True)}"' for ns in namespaces if ns != default
     ]
     out: list[str] = []
+    names: dict[tuple[str, bool], str] = {}
 
     def qualified(name: str, *, attribute: bool) -> str:
-        namespace, local = _split(name)
-        if not namespace or (namespace == default and not attribute):
-            return local
-        return f"{prefixes[namespace]}:{local}"
+        known = names.get((name, attribute))
+        if known is None:
+            namespace, local = _split(name)
+            if not namespace or (namespace == default and not attribute):
+                known = local
+            else:
+                known = f"{prefixes[namespace]}:{local}"
+            names[(name, attribute)] = known
+        return known
 
     def write(element: ET.Element, extra: str) -> None:
         tag = qualified(element.tag, attribute=False)
@@ -313,7 +329,12 @@ def _serialize(root: ET.Element) -> bytes:
     return "".join(out).encode("utf-8")
 
 
+_SPECIAL = re.compile('[&<>\r"\n\t]')
+
+
 def _escape(text: str, *, attribute: bool = False) -> str:
+    if not _SPECIAL.search(text):  # most texts: nothing to escape
+        return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if attribute:
         text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")

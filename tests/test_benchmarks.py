@@ -53,3 +53,8 @@ def test_library_benchmark_prints_its_ratio_to_inline_checks():
     lines = run_benchmark("bench_library.py", "--calls", "2000", "--repeat", "1")
     (line,) = [line for line in lines if "formula library" in line]
     assert line.rstrip().endswith("(aim 3.0x)")
+
+
+def test_templates_benchmark_prints_its_time_against_the_aim():
+    lines = run_benchmark("bench_templates.py", "--repeat", "1")
+    assert lines[1].rstrip().endswith("the aim of 1 s")
