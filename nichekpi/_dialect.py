@@ -262,7 +262,12 @@ def date_sql(column: str, date_format: str, iso: str) -> str:
 
     slashed = DAY_FIRST_OR_MONTH_FIRST
     year = part(slashed, 3)
-    full_year = f"(CASE WHEN length({year}) = 2 THEN 2000 + CAST({year} AS INTEGER) ELSE CAST({year} AS INTEGER) END)"
+    # A two-digit year as Excel reads it: 00 to 29 are 2000 to 2029, 30 to 99 are 1930 to 1999.
+    two = f"CAST({year} AS INTEGER)"
+    full_year = (
+        f"(CASE WHEN length({year}) = 2 THEN {two} + CASE WHEN {two} < 30 THEN 2000 ELSE 1900 END "
+        f"ELSE CAST({year} AS INTEGER) END)"
+    )
     day, month = (1, 2) if date_format == "dd/mm/yyyy" else (2, 1)
     other = f"regexp_full_match({text}, '{slashed}')"
     cases = f"WHEN {other} THEN {stamp(slashed, full_year, part(slashed, month), part(slashed, day))} "

@@ -303,3 +303,10 @@ def test_a_kpi_month_with_some_inputs_but_not_all_is_listed_as_incomplete(miniat
     out = capsys.readouterr().out
     assert "incomplete: 2026-01 csat: no csat_responses" in out
     assert "2026-02 csat" not in out
+
+
+def test_a_two_digit_year_is_read_as_excel_reads_it(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "1,a,01/15/26,10\n2,b,12/31/99,12\n", encoding="utf-8")
+    # 26 is 2026 and 99 is 1999 (Excel: 00-29 are 2000-2029, 30-99 are 1930-1999)
+    assert set(monthly_orders(path)) == {"2026-01", "1999-12"}
