@@ -630,7 +630,7 @@ def monthly_orders(
         if fmt.id == "generic" or not ({"customer_id", "email"} & set(fmt.columns)):
             required += ("customer_id",)
         optional = tuple(role for role in fmt.columns if role not in required) + tuple(
-            column for rule in fmt.leave_out for column in (rule.column,)
+            f"_status{n}" for n in range(len(fmt.leave_out))
         )
         wanted = dict(fmt.columns)
         for n, rule in enumerate(fmt.leave_out):
@@ -641,6 +641,9 @@ def monthly_orders(
     present, rows = _load(con, path, pick, reading)
     fmt = chosen[0]
     order_level = fmt.amount_is == "order"
+    for n, rule in enumerate(fmt.leave_out):
+        if f"_status{n}" not in present:
+            reading.notes.append(f"{path.name}: no column {rule.column!r}, so no order could be left out as {rule.why}")
     per_row = "customer_id" in present and not (_has_fallback(fmt, present) or fmt.customer_optional)
     for column in ("order_id", "customer_id") if per_row else ("order_id",):
         _first_bad(con, rows, column, _blank(column), f"every row needs its {rows.name(column)}")

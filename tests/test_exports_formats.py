@@ -310,3 +310,16 @@ def test_a_two_digit_year_is_read_as_excel_reads_it(tmp_path):
     path.write_text(HEADER + "1,a,01/15/26,10\n2,b,12/31/99,12\n", encoding="utf-8")
     # 26 is 2026 and 99 is 1999 (Excel: 00-29 are 2000-2029, 30-99 are 1930-1999)
     assert set(monthly_orders(path)) == {"2026-01", "1999-12"}
+
+
+def test_a_platform_export_without_a_status_column_says_what_it_cannot_leave_out(tmp_path):
+    path = tmp_path / "orders_export.csv"
+    lines = (SAMPLES / "shopify-orders.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("Cancelled at")
+    path.write_text("\n".join(",".join(c for n, c in enumerate(line.split(",")) if n != drop) for line in lines) + "\n")
+    reading = Reading()
+    got = monthly_orders(path, reading=reading)
+    assert "orders_export.csv: no column 'Cancelled at', so no order could be left out as cancelled" in reading.notes
+    # #1005 (cancelled, 60.00, dan, 4 February) now counts: February 150.00 + 60.00 + 250.00, three customers.
+    assert got["2026-02"] == pytest.approx(_figures(150.00 + 60.00 + 250.00, 3, 3, 2))
