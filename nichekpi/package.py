@@ -27,7 +27,7 @@ import datetime as dt
 import html
 import posixpath
 import re
-import shutil
+import struct
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -49,6 +49,18 @@ _TOKEN = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]++)((?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+)(/?)>",
     re.DOTALL,
 )
+_F_THEN = re.compile(rb"f[>/\s]")  # a literal first byte: the engine skips ahead at the speed of a search
+
+
+def _has_formula(data: bytes) -> bool:
+    """Whether a worksheet's bytes hold an ``<f>`` element (``<f>``, ``<x:f t="shared"...``).
+
+    A sheet without one has no formula, and a planner's large data sheet is then copied
+    without being read as XML; text that merely looks so only costs a closer look.
+    """
+    return any(data[m.start() - 1 : m.start()] in (b"<", b":") for m in _F_THEN.finditer(data))
+
+
 _R = re.compile(r"""\sr\s*=\s*["']([^"']*)""")
 _T = re.compile(r"""\st\s*=\s*["']([^"']*)""")
 
@@ -522,7 +534,7 @@ class Package:
             kept.setdefault(self.sheet_part(sheet), set()).add(reference)
         computed = self._computed(by_part)
         replaced: dict[str, bytes] = {}
-        for part in set(self.sheets.values()):
+        for part in self._edited_sheets(by_part):
             sheet = self._sheet(part)
             new = _edit_sheet(sheet, by_part.get(part, {}), kept.get(part, set()), computed.get(part, {}))
             if new != sheet.text:
@@ -534,11 +546,54 @@ class Package:
                     target = _copy_of(info)
                     if info.filename in replaced:
                         out.writestr(target, replaced[info.filename])
-                        continue
-                    with self._archive.open(info) as source, out.open(target, "w") as sink:
-                        shutil.copyfileobj(source, sink, 1024 * 1024)
+                    else:
+                        self._copy_compressed(info, out)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
             raise PackageError(f"{self.path}: a part is damaged ({error})") from None
+
+    def _edited_sheets(self, by_part: Mapping[str, Mapping[str, float]]) -> list[str]:
+        """The worksheets to edit: those that get numbers, and those with formulas (their cached results).
+
+        A sheet without any ``<f>`` element is left as it is without being read as XML:
+        a planner's large data sheet costs only its copy.
+        """
+        return [
+            part for part in dict.fromkeys(self.sheets.values()) if part in by_part or _has_formula(self._read(part))
+        ]
+
+    def _copy_compressed(self, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+        """Copy a part unchanged: its compressed bytes as they are, once their checksum is verified.
+
+        Decompressing to check the CRC is far cheaper than compressing again, and a damaged
+        part is refused rather than copied.
+        """
+        if info.filename not in self._data:
+            with self._archive.open(info) as source:  # reads to the end: zipfile checks the CRC there
+                while source.read(1024 * 1024):
+                    pass
+        archive = self._archive.fp
+        archive.seek(info.header_offset)
+        header = archive.read(30)
+        if header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"no local header for {info.filename}")
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        archive.seek(info.header_offset + 30 + name_length + extra_length)
+        target = _copy_of(info)
+        target.CRC, target.compress_size, target.file_size = info.CRC, info.compress_size, info.file_size
+        target.flag_bits = info.flag_bits & ~0x08  # the sizes go in the header: no data descriptor
+        target.header_offset = out.fp.tell()
+        out.fp.write(target.FileHeader(False))  # parts are at most MAX_PART_SIZE: never zip64
+        left = info.compress_size
+        while left:
+            chunk = archive.read(min(left, 1024 * 1024))
+            if not chunk:
+                raise EOFError(f"{info.filename} ends early")
+            out.fp.write(chunk)
+            left -= len(chunk)
+        out.start_dir = out.fp.tell()  # what ZipFile.writestr keeps up to date, for the directory
+        out.filelist.append(target)
+        out.NameToInfo[target.filename] = target
+        out._didModify = True
 
     def _computed(self, by_part: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, object]]:
         """{part: {cell: value}}: what each formula computes once the numbers are written.
@@ -547,9 +602,11 @@ class Package:
         and the formulas that need only them, get a value; the others (a planner's own
         functions, shared or array formulas) are left out, and lose their cached value.
         """
+        with_formulas = set(self._edited_sheets(by_part))
         targets = [
             (name, cell.row, cell.column)
             for name, part in self.sheets.items()
+            if part in with_formulas
             for reference, cell in self._sheet(part).cells.items()
             if cell.formula is not None and reference not in by_part.get(part, {})
         ]

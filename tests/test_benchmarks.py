@@ -58,3 +58,8 @@ def test_library_benchmark_prints_its_ratio_to_inline_checks():
 def test_templates_benchmark_prints_its_time_against_the_aim():
     lines = run_benchmark("bench_templates.py", "--repeat", "1")
     assert lines[1].rstrip().endswith("the aim of 1 s")
+
+
+def test_package_benchmark_prints_three_sizes_against_the_floor():
+    lines = run_benchmark("bench_package.py", "--rows", "200", "--repeat", "1")  # checks the package it writes
+    assert len([line for line in lines if line.rstrip().endswith("(aim 1.5x)")]) == 3

@@ -488,3 +488,47 @@ def test_a_package_of_stored_parts_is_copied_as_it_is(workbook, inputs):
     assert before["xl/styles.xml"] == after["xl/styles.xml"] and list(before) == list(after)
     with zipfile.ZipFile(workbook) as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+
+
+def _compressed(path: Path) -> dict[str, bytes]:
+    """Each part's compressed bytes, as they are in the file."""
+    found = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+        for info in archive.infolist():
+            raw.seek(info.header_offset + 26)
+            names = int.from_bytes(raw.read(2), "little") + int.from_bytes(raw.read(2), "little")
+            raw.seek(info.header_offset + 30 + names)
+            found[info.filename] = raw.read(info.compress_size)
+    return found
+
+
+def test_unchanged_parts_keep_their_compressed_bytes_and_a_data_sheet_is_not_read_as_xml(tmp_path):
+    business = default_catalog().business("custom-dollhouses")
+    wb = build_workbook(business, 2026)
+    data = wb.create_sheet("Fairs")
+    for n in range(300):
+        data.append([f"Fair of {n}", n, "f>", "a:f text"])  # text that looks a little like a formula tag
+    path = tmp_path / "custom-dollhouses.xlsx"
+    wb.save(path)
+    before = _compressed(path)
+    table = tmp_path / "inputs.csv"
+    table.write_text("month,csat_satisfied,csat_responses\n2026-01,3,4\n", encoding="utf-8")
+    assert main(["refresh", str(path), "--inputs", str(table)]) == 0
+    after = _compressed(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        fairs = next(n for n in archive.namelist() if archive.read(n).count(b"Fair of") == 300)
+    assert after[fairs] == before[fairs]
+    unchanged = [n for n in before if not n.startswith("xl/worksheets/") and n != "xl/workbook.xml"]
+    assert unchanged and all(after[n] == before[n] for n in unchanged)
+    assert openpyxl.load_workbook(path)["Fairs"]["A300"].value == "Fair of 299"
+
+
+def test_a_formula_is_found_with_or_without_a_prefix():
+    from nichekpi.package import _has_formula
+
+    assert _has_formula(b'<c r="A1"><f>B1*2</f></c>')
+    assert _has_formula(b'<x:c r="A1"><x:f t="shared" ref="A1:A3" si="0">B1</x:f></x:c>')
+    assert _has_formula(b'<c r="A2"><f t="shared" si="0"/></c>')
+    assert not _has_formula(b'<c r="A1" t="inlineStr"><is><t>proof of f&gt; text</t></is></c>')
+    assert _has_formula(b"<t>a:f text</t>")  # text that looks like a tag only costs a closer look
