@@ -399,6 +399,7 @@ class _Rows:
     source: CsvFormat | None  #: ``None`` for Parquet, where a record's row is its number plus one
     sheet_rows: list[int] | None = None  #: for a sheet, the row of each record
     columns: Mapping[str, str] = field(default_factory=dict)  #: role -> the file's own column name
+    date_formats: dict[str, str] = field(default_factory=dict)  #: role -> the day-and-month order found
 
     def name(self, role: str) -> str:
         """The file's own name of the column that plays ``role``, for messages."""
@@ -542,6 +543,7 @@ def _date(con, rows: _Rows, column: str, reading: Reading, default: str | None =
         except DialectError as error:
             raise ExportError(f"{rows}: {error}") from None
         raise
+    rows.date_formats[column] = order
     if facts[0] and reading.date_format is None:
         reading.notes.append(f"{rows.path.name}: column {rows.name(column)} read as {order}")
     text = f"(TRIM({column}) || ' ' || COALESCE(TRIM({time}), ''))" if time else column
@@ -588,11 +590,18 @@ def _blank(column: str) -> str:
     return f"({column} IS NULL OR TRIM({column}) = '')"
 
 
+def _not_a_date(rows: _Rows, column: str) -> str:
+    order = rows.date_formats.get(column, "yyyy-mm-dd")
+    if order == "yyyy-mm-dd":
+        return "this is not a date like 2026-01-31"
+    return f"this is not a calendar date (the column's dates read as {order}; --date-format to say otherwise)"
+
+
 def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -> None:
     """Check the text dates of ``column`` against their values ``typed`` in table ``lines``."""
     if required:
         _first_bad(con, path, column, _blank(column), "a date is needed")
-    _first_bad(con, path, column, f"NOT {_blank(column)} AND {typed} IS NULL", "this is not a date like 2026-01-31")
+    _first_bad(con, path, column, f"NOT {_blank(column)} AND {typed} IS NULL", _not_a_date(path, column))
     _first_bad(
         con,
         path,
@@ -668,7 +677,9 @@ def monthly_orders(
     if not order_level:
         _check_dates(con, rows, "order_date", "placed", required=True)
     else:
-        _first_bad(con, rows, "order_date", f"NOT {_blank('order_date')} AND placed IS NULL", "this is not a date")
+        _first_bad(
+            con, rows, "order_date", f"NOT {_blank('order_date')} AND placed IS NULL", _not_a_date(rows, "order_date")
+        )
     if not order_level:
         _first_bad(con, rows, "amount", "value IS NULL", "this is not a number")
     else:

@@ -323,3 +323,14 @@ def test_a_platform_export_without_a_status_column_says_what_it_cannot_leave_out
     assert "orders_export.csv: no column 'Cancelled at', so no order could be left out as cancelled" in reading.notes
     # #1005 (cancelled, 60.00, dan, 4 February) now counts: February 150.00 + 60.00 + 250.00, three customers.
     assert got["2026-02"] == pytest.approx(_figures(150.00 + 60.00 + 250.00, 3, 3, 2))
+
+
+def test_a_day_that_does_not_exist_is_refused_naming_the_order_read(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "1,a,15/01/2026,10\n2,b,31/02/2026,12\n", encoding="utf-8")
+    with pytest.raises(ExportError) as error:
+        monthly_orders(path)
+    assert str(error.value) == (
+        f"{path}, row 3, column order_date: this is not a calendar date (the column's dates read as dd/mm/yyyy; "
+        "--date-format to say otherwise); got text '31/02/2026'"
+    )
