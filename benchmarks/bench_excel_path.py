@@ -12,8 +12,12 @@ the function, and converts every cell of the result. Two ratios, each the median
 * one scalar ``=CSAT(80,100)`` through the path, against the formula library's
   ``csat(80, 100)`` (the aim: 20x or less).
 
-Each is printed with and without nichekpi's workaround for xlwings'
-``is_jsnull`` (:mod:`nichekpi._xlwings_speed`), so the upstream cost shows too.
+Each is printed three ways, so the upstream costs show too: nichekpi as it is (its
+converter :class:`nichekpi._xlwings_speed.Cells`, which hands plain numbers over
+without xlwings' per-cell cleaning, and its workaround for xlwings' ``is_jsnull``);
+xlwings' standard converter with only that workaround; and xlwings as shipped.
+A last line times the same path around a function that does nothing at all, with
+nichekpi's converter: what one call costs in xlwings whatever the function does.
 Times are not asserted anywhere: ratios measured in one run are what to compare.
 """
 
@@ -21,16 +25,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import statistics
 import sys
 import time
+import types
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("XLWINGS_ON_SERVER", "true")  # the Office.js calling path
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings' PRO part, for this benchmark only
 
 import xlwings  # noqa: E402
+from xlwings import arg, func, ret  # noqa: E402
 from xlwings import utils as xlwings_utils  # noqa: E402
 from xlwings.pro import udfs_officejs  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
@@ -38,12 +45,37 @@ from xlwings.server import custom_functions_call  # noqa: E402
 SHIPPED = (xlwings_utils.is_jsnull, udfs_officejs.js_to_none)
 
 from nichekpi import csat, udfs  # noqa: E402  (installs the workaround)
+from nichekpi._xlwings_speed import Cells  # noqa: E402
 
 PATCHED = (xlwings_utils.is_jsnull, udfs_officejs.js_to_none)
 LOOP = asyncio.new_event_loop()
 
 
-def through_xlwings(name: str, *args: object) -> object:
+def standard_converter(on: bool) -> None:
+    """Give the Excel functions xlwings' standard converter (on) or nichekpi's (off) for every range and result."""
+    for name in udfs.__all__:
+        info = getattr(udfs, name).__xlfunc__
+        for options in [a["options"] for a in info["args"]] + [info["ret"]["options"]]:
+            if on:
+                options.pop("convert", None)
+            elif options.get("ndim") == 2 or options is info["ret"]["options"]:
+                options["convert"] = Cells
+
+
+@func
+@ret(convert=Cells)
+@arg("satisfied", convert=Cells, ndim=2, err_to_str=True)
+@arg("responses", convert=Cells, ndim=2, err_to_str=True)
+def NOTHING(satisfied, responses):  # noqa: N802 - an Excel name
+    """Does nothing: what remains is xlwings' own cost of a call."""
+    return 0.8
+
+
+NOTHING.__signature__ = inspect.signature(NOTHING)  # as nichekpi's functions carry theirs
+NOTHING_MODULE = types.SimpleNamespace(CSAT=NOTHING)
+
+
+def through_xlwings(name: str, *args: object, module: object = udfs) -> object:
     data = {
         "func_name": name,
         "args": list(args),
@@ -52,7 +84,7 @@ def through_xlwings(name: str, *args: object) -> object:
         "runtime": "1.4",
         "caller_address": "Sheet1!B2",
     }
-    return LOOP.run_until_complete(custom_functions_call(data, udfs))
+    return LOOP.run_until_complete(custom_functions_call(data, module))
 
 
 def seconds(function, number: int) -> float:
@@ -102,12 +134,26 @@ def main(argv: list[str] | None = None) -> None:
     def scalar_floor():
         csat(80, 100)
 
-    for label, functions in (("with nichekpi's workaround", PATCHED), ("xlwings as shipped", SHIPPED)):
+    ways = (
+        ("nichekpi as it is", PATCHED, False),
+        ("xlwings' standard converter, with nichekpi's is_jsnull workaround", PATCHED, True),
+        ("xlwings as shipped", SHIPPED, True),
+    )
+    for label, functions, standard in ways:
         xlwings_utils.is_jsnull, udfs_officejs.js_to_none = functions
+        standard_converter(standard)
+        assert through_xlwings("CSAT", satisfied, responses) == expected
         print(f"{label}:")
         report(f"=CSAT over 2 ranges of {n:,} cells vs udfs.CSAT", median_ratio(range_path, range_floor, repeat, 1), 2)
         report("one scalar =CSAT(80,100) vs csat(80, 100)", median_ratio(scalar_path, scalar_floor, repeat, 200), 20)
     xlwings_utils.is_jsnull, udfs_officejs.js_to_none = PATCHED
+    standard_converter(False)
+
+    def nothing_path():
+        through_xlwings("CSAT", [[80]], [[100]], module=NOTHING_MODULE)
+
+    print("xlwings' own cost of one call (nichekpi's converter, a function that does nothing):")
+    report("a call of NOTHING(80,100) vs csat(80, 100)", median_ratio(nothing_path, scalar_floor, repeat, 200), 20)
 
 
 if __name__ == "__main__":

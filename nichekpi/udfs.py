@@ -43,11 +43,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from xlwings import XlwingsError, arg, func
+from xlwings import XlwingsError, arg, func, ret
 
 from nichekpi import _xlwings_speed, formulas
 from nichekpi._formula import Formula, show
 from nichekpi._problem import Problem
+from nichekpi._xlwings_speed import Cells
 from nichekpi.catalog import LANGUAGES, TIER_KEYS, TIERS, default_catalog, tier_indices, tier_names, words
 from nichekpi.errors import KpiError, KpiInputError
 from nichekpi.formulas import FORMULAS
@@ -258,9 +259,9 @@ def _formula_function(function: Callable[..., float]) -> Callable[..., Any]:
         return_annotation=inspect.Signature.empty
     )
     excel_function.__annotations__ = {}
-    declared = func(_excel_safe(excel_function))
+    declared = ret(convert=Cells)(func(_excel_safe(excel_function)))
     for param, text in parameter_help(function).items():
-        declared = arg(param, ndim=2, err_to_str=True, doc=text)(declared)
+        declared = arg(param, convert=Cells, ndim=2, err_to_str=True, doc=text)(declared)
     return declared
 
 
@@ -280,8 +281,10 @@ __all__ = _register([getattr(formulas, f.name) for f in FORMULAS.values() if f.e
 
 
 @func
+@ret(convert=Cells)
 @arg(
     "scores",
+    convert=Cells,
     ndim=2,
     err_to_str=True,
     doc='The 0-10 answers to "how likely are you to recommend us?"; blanks are skipped.',
@@ -293,7 +296,14 @@ def NPS_FROM_SCORES(scores):  # noqa: N802 - Excel's name
 
 
 @func
-@arg("ratings", ndim=2, err_to_str=True, doc="The satisfaction ratings, from 1 to scale_max; blanks are skipped.")
+@ret(convert=Cells)
+@arg(
+    "ratings",
+    convert=Cells,
+    ndim=2,
+    err_to_str=True,
+    doc="The satisfaction ratings, from 1 to scale_max; blanks are skipped.",
+)
 @arg("scale_max", doc="Top of the rating scale: 5 for 1-5 ratings (default), 10 for 1-10.")
 @arg("satisfied_from", doc="Lowest rating that counts as satisfied (default 4).")
 @_excel_safe
@@ -326,8 +336,10 @@ def _language(value: object) -> str:
 
 
 @func
+@ret(convert=Cells)
 @arg(
     "value",
+    convert=Cells,
     ndim=2,
     err_to_str=True,
     doc="The KPI's value (a cell or a range), in its unit: a fraction for rates, points for NPS.",
@@ -358,6 +370,7 @@ def KPI_TIER(value, kpi, business, lang="en"):  # noqa: N802 - Excel's name
 
 
 @func
+@ret(convert=Cells)
 @arg("kpi", doc='The KPI id, such as "csat" or "retention_rate" (KPI_LIST shows them).')
 @arg("business", doc='The business type, such as "custom-dollhouses".')
 @arg("tier", doc='"typical", "above_average" or "exceptional": the tier whose threshold you want.')
@@ -375,6 +388,7 @@ def KPI_BENCHMARK(kpi, business, tier):  # noqa: N802 - Excel's name
 
 
 @func
+@ret(convert=Cells)
 @arg("business", doc='The business type, such as "custom-dollhouses".')
 @arg("lang", doc='Language of the names: "en" (default), "es" or "fr".')
 @_excel_safe

@@ -65,8 +65,15 @@ def test_a_call_over_ranges_tries_no_pyodide_import_per_cell(pyodide_imports):
 def test_without_the_workaround_xlwings_tries_the_import_for_every_cell(monkeypatch, pyodide_imports):
     """The upstream cost the workaround removes (if xlwings fixes it, this test says so)."""
     monkeypatch.setattr(xlwings_utils, "is_jsnull", SHIPPED_IS_JSNULL)
-    call("CSAT", [[1.0], [2.0], [3.0]], [[4.0], [4.0], [4.0]])
+    # A text cell in each range: nichekpi's converter leaves both to xlwings' per-cell cleaning.
+    call("CSAT", [[1.0], [2.0], ["x"]], [[4.0], [4.0], [""]])
     assert len(pyodide_imports) >= 6  # one per cell of the two ranges
+
+
+def test_plain_numbers_skip_the_per_cell_cleaning_even_with_xlwings_as_shipped(monkeypatch, pyodide_imports):
+    monkeypatch.setattr(xlwings_utils, "is_jsnull", SHIPPED_IS_JSNULL)
+    assert call("CSAT", [[1.0], [2.0], [3.0]], [[4.0], [4.0], [4.0]]) == [[0.25], [0.5], [0.75]]
+    assert pyodide_imports == []
 
 
 def test_install_leaves_pyodide_alone(monkeypatch):
