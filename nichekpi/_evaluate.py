@@ -187,15 +187,20 @@ class _Parser:
         raise Unsupported(f"unexpected {text}")
 
     def range(self, text: str) -> _Range:
-        sheet = self.sheet
-        if "!" in text:
-            sheet, text = text.rsplit("!", 1)
-            if sheet.startswith("'"):
-                sheet = sheet[1:-1].replace("''", "'")
-        first, _, last = text.partition(":")
-        top, left = parse_cell(first)
-        bottom, right = parse_cell(last) if last else (top, left)
-        return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
+        return _range(text, self.sheet)
+
+
+@functools.lru_cache(maxsize=65536)
+def _range(text: str, sheet: str) -> _Range:
+    """A reference as a range (``sheet`` when it names none), worked out once: formulas share most."""
+    if "!" in text:
+        sheet, text = text.rsplit("!", 1)
+        if sheet.startswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+    first, _, last = text.partition(":")
+    top, left = parse_cell(first)
+    bottom, right = parse_cell(last) if last else (top, left)
+    return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
 
 
 @functools.lru_cache(maxsize=65536)
