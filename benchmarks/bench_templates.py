@@ -99,10 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     median = statistics.median(totals)
     parts = ", ".join(f"{name} {statistics.median(r[name] for r in runs) * 1e3:.0f} ms" for name in runs[0])
     print(f"five templates in one process, median of {args.repeat} cold runs: {median * 1e3:.0f} ms ({parts})")
-    print(
-        f"  runs {', '.join(f'{t * 1e3:.0f}' for t in totals)} ms; "
-        f"{median / AIM:.2f}x the aim of {AIM:.0f} s ({'met' if median < AIM else 'not met'})"
-    )
+    verdict = "under" if median < AIM else "over"
+    print(f"  {median / AIM:.2f}x ({verdict}) the aim of {AIM:.0f} s")
+    print(f"  runs: {', '.join(f'{t * 1e3:.0f}' for t in totals)} ms")
     if args.profile:
         profile()
 
