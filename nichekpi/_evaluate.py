@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -487,27 +488,31 @@ def _rank(value) -> int:
     return 0 if isinstance(value, float) else 1 if isinstance(value, str) else 2
 
 
+_EMPTY_AS = (0.0, "", False)  # an empty cell beside a number, a text, a logical
+_COMPARISONS = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
 def _compare(op: str, left, right) -> bool:
     """Excel's comparison: an empty cell is 0 or "" or FALSE after the other side; numbers < text < logicals."""
     if left is None and right is None:
         left = right = 0.0
     elif left is None:
-        left = {0: 0.0, 1: "", 2: False}[_rank(right)]
+        left = _EMPTY_AS[_rank(right)]
     elif right is None:
-        right = {0: 0.0, 1: "", 2: False}[_rank(left)]
+        right = _EMPTY_AS[_rank(left)]
     a, b = (_rank(left), left), (_rank(right), right)
     if a[0] == 1 and b[0] == 1:
         a, b = (1, left.lower()), (1, right.lower())
     elif a[0] == b[0] == 2:
         a, b = (2, float(left)), (2, float(right))
-    return {
-        "=": a == b,
-        "<>": a != b,
-        "<": a < b,
-        ">": a > b,
-        "<=": a <= b,
-        ">=": a >= b,
-    }[op]
+    return _COMPARISONS[op](a, b)
 
 
 def general(number: float) -> str:

@@ -592,11 +592,12 @@ def _helpers(ws, business: Business, where: Layout) -> None:
         for item in kpi.inputs:
             if (kpi.id, item.id) in where.sum_rows:
                 labels[where.sum_rows[(kpi.id, item.id)]] = f"{kpi.id}: {item.id} {words['summed']}"
+    width = ws.max_column  # what ws[row] would span; counted once, not once a row over every cell
     for row, label in labels.items():
         ws.cell(row=row, column=1, value=label)
         ws.row_dimensions[row].hidden = True
-        for cell in ws[row]:
-            cell.font = _HELPER_FONT
+        for column in range(1, width + 1):
+            ws.cell(row=row, column=column).font = _HELPER_FONT
 
 
 def _benchmarks(ws, business: Business, where: Layout) -> None:
