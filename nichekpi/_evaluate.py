@@ -64,13 +64,15 @@ class _Range:
         return f"_Range({self.sheet!r}, {self.top}, {self.left}, {self.bottom}, {self.right})"
 
 
+# Possessive runs (``*+``, ``++``) where giving characters back can never make a match
+# (the next character could not follow them anyway): the same tokens, without backtracking.
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<str>"(?:[^"]|"")*")
-  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(?![\w.(!])
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*+)!)?\$?[A-Z]{1,3}+\$?\d++(?::\$?[A-Z]{1,3}+\$?\d++)?)(?![\w.(!])
   | (?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
-  | (?P<func>[A-Za-z_][\w.]*)\(
-  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<func>[A-Za-z_][\w.]*+)\(
+  | (?P<name>[A-Za-z_][\w.]*+)
   | (?P<op><=|>=|<>|[-+*/^&=<>(),])
     )""",
     re.VERBOSE,
