@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,22 +38,41 @@ class _Failed(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
 class _Range:
-    sheet: str
-    top: int
-    left: int
-    bottom: int
-    right: int
+    """A rectangle of cells on a sheet (a single cell: top == bottom, left == right)."""
+
+    __slots__ = ("sheet", "top", "left", "bottom", "right")
+
+    def __init__(self, sheet: str, top: int, left: int, bottom: int, right: int):
+        self.sheet, self.top, self.left, self.bottom, self.right = sheet, top, left, bottom, right
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, _Range):
+            return NotImplemented
+        return (self.sheet, self.top, self.left, self.bottom, self.right) == (
+            other.sheet,
+            other.top,
+            other.left,
+            other.bottom,
+            other.right,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.sheet, self.top, self.left, self.bottom, self.right))
+
+    def __repr__(self) -> str:
+        return f"_Range({self.sheet!r}, {self.top}, {self.left}, {self.bottom}, {self.right})"
 
 
+# Possessive runs (``*+``, ``++``) where giving characters back can never make a match
+# (the next character could not follow them anyway): the same tokens, without backtracking.
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<str>"(?:[^"]|"")*")
-  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(?![\w.(!])
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*+)!)?\$?[A-Z]{1,3}+\$?\d++(?::\$?[A-Z]{1,3}+\$?\d++)?)(?![\w.(!])
   | (?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
-  | (?P<func>[A-Za-z_][\w.]*)\(
-  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<func>[A-Za-z_][\w.]*+)\(
+  | (?P<name>[A-Za-z_][\w.]*+)
   | (?P<op><=|>=|<>|[-+*/^&=<>(),])
     )""",
     re.VERBOSE,
@@ -70,6 +90,12 @@ def _column(letters: str) -> int:
 
 def parse_cell(text: str) -> tuple[int, int]:
     """``"$B$12"`` -> (row 12, column 2)."""
+    return _cell_at(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cell_at(text: str) -> tuple[int, int]:
+    """:func:`parse_cell`, each reference worked out once: the same cells are read again and again."""
     match = _CELL.fullmatch(text)
     if not match:
         raise Unsupported(f"not a cell: {text}")
@@ -77,30 +103,29 @@ def parse_cell(text: str) -> tuple[int, int]:
 
 
 def _tokens(formula: str) -> list[tuple[str, str]]:
-    tokens, at = [], 0
     text = formula.rstrip()
-    while at < len(text):
-        match = _TOKEN.match(text, at)
-        if not match or match.end() == at:
-            raise Unsupported(f"cannot read {text[at : at + 20]!r}")
-        kind = match.lastgroup
-        tokens.append((kind, match.group(kind)))
+    tokens, at = [], 0
+    for match in iter(_TOKEN.scanner(text).match, None):  # each token where the last one ended
+        tokens.append((match.lastgroup, match[match.lastindex]))
         at = match.end()
+    if at < len(text):
+        raise Unsupported(f"cannot read {text[at : at + 20]!r}")
     return tokens
+
+
+_END = ("end", "")  # after the last token
 
 
 class _Parser:
     def __init__(self, formula: str, sheet: str):
         self.tokens = _tokens(formula)
+        self.tokens.append(_END)
         self.at = 0
         self.sheet = sheet
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
-
     def take(self) -> tuple[str, str]:
-        token = self.peek()
-        if token is None:
+        token = self.tokens[self.at]
+        if token is _END:
             raise Unsupported("formula ends too early")
         self.at += 1
         return token
@@ -111,23 +136,46 @@ class _Parser:
 
     def parse(self):
         node = self.expression(1)
-        if self.peek() is not None:
-            raise Unsupported(f"unexpected {self.peek()[1]}")
+        token = self.tokens[self.at]
+        if token is not _END:
+            raise Unsupported(f"unexpected {token[1]}")
         return node
 
     def expression(self, lowest: int):
         left = self.unary()
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if not token or token[0] != "op" or token[1] not in _BINARY or _BINARY[token[1]] < lowest:
+            kind, text = tokens[self.at]
+            if kind != "op":
                 return left
-            self.take()
-            right = self.expression(_BINARY[token[1]] + 1)
-            left = ("bin", token[1], left, right)
+            strength = _BINARY.get(text)
+            if strength is None or strength < lowest:
+                return left
+            self.at += 1
+            right = self.expression(strength + 1)
+            left = ("bin", text, left, right)
 
     def unary(self):
-        token = self.take()
-        kind, text = token
+        kind, text = self.take()
+        if kind == "ref":
+            return ("range", self.range(text))
+        if kind == "func":
+            args = []
+            name = text.upper()
+            if self.tokens[self.at] == ("op", ")"):
+                self.at += 1
+                return ("call", name, args)
+            while True:
+                args.append(self.expression(1))
+                token = self.take()
+                if token == ("op", ")"):
+                    return ("call", name, args)
+                if token != ("op", ","):
+                    raise Unsupported("expected , or )")
+        if kind == "str":
+            return ("value", text[1:-1].replace('""', '"'))
+        if kind == "num":
+            return ("value", float(text))
         if kind == "op" and text in "+-":
             operand = self.unary()
             return ("neg", operand) if text == "-" else operand
@@ -135,40 +183,27 @@ class _Parser:
             node = self.expression(1)
             self.expect(")")
             return node
-        if kind == "num":
-            return ("value", float(text))
-        if kind == "str":
-            return ("value", text[1:-1].replace('""', '"'))
-        if kind == "ref":
-            return ("range", self.range(text))
         if kind == "name":
             if text.upper() in ("TRUE", "FALSE"):
                 return ("value", text.upper() == "TRUE")
             return ("name", text)
-        if kind == "func":
-            args = []
-            if self.peek() == ("op", ")"):
-                self.take()
-                return ("call", text.upper(), args)
-            while True:
-                args.append(self.expression(1))
-                token = self.take()
-                if token == ("op", ")"):
-                    return ("call", text.upper(), args)
-                if token != ("op", ","):
-                    raise Unsupported("expected , or )")
         raise Unsupported(f"unexpected {text}")
 
     def range(self, text: str) -> _Range:
-        sheet = self.sheet
-        if "!" in text:
-            sheet, text = text.rsplit("!", 1)
-            if sheet.startswith("'"):
-                sheet = sheet[1:-1].replace("''", "'")
-        first, _, last = text.partition(":")
-        top, left = parse_cell(first)
-        bottom, right = parse_cell(last) if last else (top, left)
-        return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
+        return _range(text, self.sheet)
+
+
+@functools.lru_cache(maxsize=65536)
+def _range(text: str, sheet: str) -> _Range:
+    """A reference as a range (``sheet`` when it names none), worked out once: formulas share most."""
+    if "!" in text:
+        sheet, text = text.rsplit("!", 1)
+        if sheet.startswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+    first, _, last = text.partition(":")
+    top, left = parse_cell(first)
+    bottom, right = parse_cell(last) if last else (top, left)
+    return _Range(sheet, min(top, bottom), min(left, right), max(top, bottom), max(left, right))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -215,6 +250,9 @@ def evaluate_some(
     return {key: book.values[key] for key in targets if key in book.values}
 
 
+_NOT_YET = object()
+
+
 class _Book:
     def __init__(self, cells, names):
         self.cells = cells
@@ -236,6 +274,10 @@ class _Book:
 
     def cell(self, sheet: str, row: int, column: int):
         """The cell's value: None when empty."""
+        key = (sheet, row, column)
+        known = self.values.get(key, _NOT_YET)  # only formula cells are in values
+        if known is not _NOT_YET:
+            return known
         if sheet not in self.cells:
             raise Unsupported(f"no sheet {sheet}")
         content = self.cells[sheet].get((row, column))
@@ -243,9 +285,6 @@ class _Book:
             raise Unsupported(f"a formula it does not read in {sheet} row {row} column {column}")
         if not (isinstance(content, str) and content.startswith("=")):
             return float(content) if isinstance(content, int) and not isinstance(content, bool) else content
-        key = (sheet, row, column)
-        if key in self.values:
-            return self.values[key]
         if key in self.busy:
             raise Unsupported(f"a cycle through {sheet} row {row} column {column}")
         self.busy.add(key)
@@ -262,10 +301,12 @@ class _Book:
     def node(self, node):
         """A value, or a _Range for a reference."""
         kind = node[0]
-        if kind == "value":
+        if kind == "range" or kind == "value":
             return node[1]
-        if kind == "range":
-            return node[1]
+        if kind == "call":
+            return self.call(node[1], node[2])
+        if kind == "bin":
+            return self.binary(node[1], node[2], node[3])
         if kind == "name":
             if node[1].upper() not in self.names:
                 raise Unsupported(f"unknown name {node[1]}")
@@ -275,10 +316,6 @@ class _Book:
             return self.node(target)
         if kind == "neg":
             return -self.number(self.scalar(node[1]))
-        if kind == "bin":
-            return self.binary(node[1], node[2], node[3])
-        if kind == "call":
-            return self.call(node[1], node[2])
         raise Unsupported(kind)
 
     def scalar(self, node, *, empty=None):
@@ -453,27 +490,31 @@ def _rank(value) -> int:
     return 0 if isinstance(value, float) else 1 if isinstance(value, str) else 2
 
 
+_EMPTY_AS = (0.0, "", False)  # an empty cell beside a number, a text, a logical
+_COMPARISONS = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
 def _compare(op: str, left, right) -> bool:
     """Excel's comparison: an empty cell is 0 or "" or FALSE after the other side; numbers < text < logicals."""
     if left is None and right is None:
         left = right = 0.0
     elif left is None:
-        left = {0: 0.0, 1: "", 2: False}[_rank(right)]
+        left = _EMPTY_AS[_rank(right)]
     elif right is None:
-        right = {0: 0.0, 1: "", 2: False}[_rank(left)]
+        right = _EMPTY_AS[_rank(left)]
     a, b = (_rank(left), left), (_rank(right), right)
     if a[0] == 1 and b[0] == 1:
         a, b = (1, left.lower()), (1, right.lower())
     elif a[0] == b[0] == 2:
         a, b = (2, float(left)), (2, float(right))
-    return {
-        "=": a == b,
-        "<>": a != b,
-        "<": a < b,
-        ">": a > b,
-        "<=": a <= b,
-        ">=": a >= b,
-    }[op]
+    return _COMPARISONS[op](a, b)
 
 
 def general(number: float) -> str:

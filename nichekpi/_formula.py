@@ -108,11 +108,31 @@ class Rule:
 
 
 def _rename(source: str, names: Mapping[str, str]) -> str:
+    """``source`` written again (``ast.unparse``) with each name replaced by ``names``' entry for it."""
+    pieces, originals = _renamable(source)
+    out = [pieces[0]]
+    for at in range(1, len(pieces), 2):
+        original = originals[int(pieces[at])]
+        out.append(names.get(original, original))
+        out.append(pieces[at + 1])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _renamable(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``source`` unparsed once, its names marked: text, name number, text ... and the names.
+
+    ``ast.unparse`` writes a name as it is, so the text around the names does not
+    depend on what they are renamed to; the NULs marking the names cannot be confused
+    with the source's text (``ast.parse`` refuses a NUL, ``ast.unparse`` escapes one).
+    """
     tree = ast.parse(source, mode="eval")
+    originals = []
     for sub in ast.walk(tree):
         if isinstance(sub, ast.Name):
-            sub.id = names.get(sub.id, sub.id)
-    return ast.unparse(tree)
+            originals.append(sub.id)
+            sub.id = f"\0{len(originals) - 1}\0"
+    return tuple(ast.unparse(tree).split("\0")), tuple(originals)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,9 @@ def _key(si: ET.Element) -> object:
     return _serialize(si)
 
 
+_CELL, _FORMULA, _VALUE = (f"{{{SML}}}{tag}" for tag in ("c", "f", "v"))
+
+
 def _sheet_parts(trees: dict[str, ET.Element]) -> dict[str, str]:
     """Sheet name -> its part, from the workbook and its relationships."""
     relations = {r.get("Id"): r.get("Target", "") for r in trees.get("xl/_rels/workbook.xml.rels", ET.Element("x"))}
@@ -188,28 +191,30 @@ def _cache_values(trees: dict[str, ET.Element]) -> None:
     cells: dict[str, dict[tuple[int, int], object]] = {}
     formula_cells: dict[tuple[str, int, int], ET.Element] = {}
     for sheet, part in parts.items():
-        cells[sheet] = {}
-        for cell in trees[part].iter(_q(SML, "c")):
-            row, column = parse_cell(cell.get("r", ""))
-            formula, value = cell.find(_q(SML, "f")), cell.find(_q(SML, "v"))
-            kind, text = cell.get("t", "n"), (value.text if value is not None else None)
+        cells[sheet] = sheet_cells = {}
+        for cell in trees[part].iter(_CELL):
+            at = parse_cell(cell.get("r", ""))
+            formula, value = cell.find(_FORMULA), cell.find(_VALUE)
+            text = value.text if value is not None else None
             if formula is not None:
                 if formula.get("t") not in (None, "normal") or not formula.text:
                     return  # shared or array formulas: not this evaluator's
-                cells[sheet][(row, column)] = "=" + formula.text
-                formula_cells[(sheet, row, column)] = cell
-            elif text is None:
+                sheet_cells[at] = "=" + formula.text
+                formula_cells[(sheet, *at)] = cell
                 continue
-            elif kind == "s":
-                cells[sheet][(row, column)] = strings[int(text)]
+            if text is None:
+                continue
+            kind = cell.get("t", "n")
+            if kind == "s":
+                sheet_cells[at] = strings[int(text)]
             elif kind in ("str", "inlineStr"):
-                cells[sheet][(row, column)] = text
+                sheet_cells[at] = text
             elif kind == "b":
-                cells[sheet][(row, column)] = text == "1"
+                sheet_cells[at] = text == "1"
             elif kind == "e":
-                cells[sheet][(row, column)] = Error(text)
+                sheet_cells[at] = Error(text)
             else:
-                cells[sheet][(row, column)] = float(text)
+                sheet_cells[at] = float(text)
     names = {
         d.get("name"): d.text or ""
         for d in trees["xl/workbook.xml"].iter(_q(SML, "definedName"))
@@ -224,7 +229,7 @@ def _cache_values(trees: dict[str, ET.Element]) -> None:
 
 
 def _write_value(cell: ET.Element, value: object) -> None:
-    for old in cell.findall(_q(SML, "v")):
+    for old in cell.findall(_VALUE):
         cell.remove(old)
     cell.attrib.pop("t", None)
     if isinstance(value, Error):
@@ -238,9 +243,9 @@ def _write_value(cell: ET.Element, value: object) -> None:
         text = value
     else:
         text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    element = ET.Element(_q(SML, "v"))
+    element = ET.Element(_VALUE)
     element.text = text
-    formula = cell.find(_q(SML, "f"))
+    formula = cell.find(_FORMULA)
     cell.insert(list(cell).index(formula) + 1, element)
 
 
@@ -279,53 +284,74 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def _serialize(root: ET.Element) -> bytes:
-    """``root`` as UTF-8 XML: every namespace declared on the root, Excel's prefixes, ``<a/>`` for empty elements."""
-    namespaces: list[str] = []
-    for element in root.iter():
-        for name in (element.tag, *element.attrib):
-            namespace = _split(name)[0]
-            if namespace and namespace != _XML and namespace not in namespaces:
-                namespaces.append(namespace)
+    """``root`` as UTF-8 XML: every namespace declared on the root, Excel's prefixes, ``<a/>`` for empty elements.
+
+    One pass: a namespace gets its prefix where it first appears (document order, an
+    element's tag before its attributes), and the root's start tag, written last,
+    declares them all in that order.
+    """
     root_namespace = _split(root.tag)[0]
     default = root_namespace if root_namespace in _DEFAULT_ROOTS else ""
+    namespaces: list[str] = []  # as they appear, the default one included
     prefixes = {_XML: "xml"}
-    for n, namespace in enumerate(ns for ns in namespaces if ns != default):
-        prefixes[namespace] = _PREFIXES.get(namespace, f"ns{n}")
+    tags: dict[str, str] = {}
+    attributes: dict[str, str] = {}
+
+    def seen(namespace: str) -> None:
+        namespaces.append(namespace)
+        if namespace != default:
+            prefixes[namespace] = _PREFIXES.get(namespace, f"ns{len(prefixes) - 1}")
+
+    def tag_name(name: str) -> str:
+        namespace, local = _split(name)
+        if namespace and namespace != _XML and namespace not in namespaces:
+            seen(namespace)
+        known = tags[name] = local if not namespace or namespace == default else f"{prefixes[namespace]}:{local}"
+        return known
+
+    def attribute_name(name: str) -> str:
+        namespace, local = _split(name)
+        if namespace and namespace != _XML and namespace not in namespaces:
+            seen(namespace)
+        known = attributes[name] = f"{prefixes[namespace]}:{local}" if namespace else local
+        return known
+
+    out: list[str] = []
+    append = out.append
+    special = _SPECIAL.search
+
+    def write(element: ET.Element) -> None:
+        name = element.tag
+        tag = tags.get(name) or tag_name(name)
+        if element.attrib:
+            pieces = [f"<{tag}"]
+            for key, value in element.attrib.items():
+                key = attributes.get(key) or attribute_name(key)
+                pieces.append(f' {key}="{_escape(value, attribute=True) if special(value) else value}"')
+            start = "".join(pieces)
+        else:
+            start = f"<{tag}"
+        text = element.text
+        if not text and len(element) == 0:
+            append(f"{start}/>")
+            return
+        append(f"{start}>")
+        if text:
+            append(_escape(text) if special(text) else text)
+        for child in element:
+            write(child)
+            tail = child.tail
+            if tail:
+                append(_escape(tail) if special(tail) else tail)
+        append(f"</{tag}>")
+
+    write(root)
     declarations = ([f' xmlns="{default}"'] if default else []) + [
         f' xmlns:{prefixes[ns]}="{_escape(ns, attribute=True)}"' for ns in namespaces if ns != default
     ]
-    out: list[str] = []
-    names: dict[tuple[str, bool], str] = {}
-
-    def qualified(name: str, *, attribute: bool) -> str:
-        known = names.get((name, attribute))
-        if known is None:
-            namespace, local = _split(name)
-            if not namespace or (namespace == default and not attribute):
-                known = local
-            else:
-                known = f"{prefixes[namespace]}:{local}"
-            names[(name, attribute)] = known
-        return known
-
-    def write(element: ET.Element, extra: str) -> None:
-        tag = qualified(element.tag, attribute=False)
-        attributes = "".join(
-            f' {qualified(k, attribute=True)}="{_escape(v, attribute=True)}"' for k, v in element.attrib.items()
-        )
-        if len(element) == 0 and not element.text:
-            out.append(f"<{tag}{extra}{attributes}/>")
-        else:
-            out.append(f"<{tag}{extra}{attributes}>")
-            if element.text:
-                out.append(_escape(element.text))
-            for child in element:
-                write(child, "")
-                if child.tail:
-                    out.append(_escape(child.tail))
-            out.append(f"</{tag}>")
-
-    write(root, "".join(declarations))
+    tag = tags[root.tag]
+    first = out[0]
+    out[0] = f"<{tag}{''.join(declarations)}{first[len(tag) + 1 :]}"
     return "".join(out).encode("utf-8")
 
 

@@ -40,6 +40,7 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -118,6 +119,25 @@ _THIN = Side(style="thin", color="BFBFBF")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+# Every other style a cell takes, made once: a cell's style is then found by the object's
+# identity (see _StyleList) instead of by hashing a new object, field by field, per cell.
+_BOLD = Font(bold=True)
+_BOLD_12 = Font(bold=True, size=12)
+_SMALL = Font(size=9)
+_GREY = Font(color="595959")
+_GREY_SMALL = Font(size=9, color="595959")
+_GREY_ITALIC = Font(italic=True, color="595959")
+_HELP_FONT = Font(size=8, italic=True, color="595959")
+_WARNING_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_TOP = Alignment(vertical="top")
+_TOP_WRAPPED = Alignment(vertical="top", wrap_text=True)
+_RIGHT = Alignment(horizontal="right")
+_CENTRED_SHRUNK = Alignment(horizontal="center", shrink_to_fit=True)
+_SHRUNK = Alignment(shrink_to_fit=True)
+_WRAPPED = Alignment(wrap_text=True)
+_INDENTED_WRAPPED = Alignment(indent=1, wrap_text=True)
+_INDENTED_2 = Alignment(indent=2)
 _MONTH_FORMAT = "mmm yyyy"
 
 # The Dashboard's grid, in Excel's metrics: Calibri 11 has a maximum digit width of
@@ -195,7 +215,7 @@ def _header(ws, row: int, values: Sequence[object]) -> None:
     for column, value in enumerate(values, start=1):
         cell = ws.cell(row=row, column=column, value=value)
         cell.font, cell.fill, cell.border = _HEADER, _HEADER_FILL, _BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.alignment = _HEADER_ALIGNMENT
 
 
 def _tier_rules(ws, cells: str, tier_cell: str) -> None:
@@ -356,8 +376,8 @@ def _fit_height(ws, row: int, *texts: tuple[str | None, float], line: float = 15
 
 def _paragraph(ws, row: int, label: str, text: str) -> None:
     """A labelled paragraph, its row tall enough for the wrapped text."""
-    ws.cell(row=row, column=1, value=label or None).font = Font(bold=True)
-    ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
+    ws.cell(row=row, column=1, value=label or None).font = _BOLD
+    ws.cell(row=row, column=1).alignment = _TOP
     ws.cell(row=row, column=2, value=text).alignment = _WRAP
     _fit_height(ws, row, (text, _START_WIDTH - 8))
 
@@ -394,12 +414,12 @@ def _inputs(ws, business: Business, year: int, where: Layout, values) -> None:
         section = ws.cell(row=first - 1, column=1, value=kpi.name)
         for column in range(1, ytd_column + 1):
             ws.cell(row=first - 1, column=column).fill = _SECTION_FILL
-        section.font = Font(bold=True)
+        section.font = _BOLD
         helpers = where.helper_rows[kpi.id]
         count = f"KPIs!${_col(YTD_COLUMN)}${helpers['counted']}"
         for item, param in zip(kpi.inputs, kpi.formula.params):
             row = where.input_rows[(kpi.id, item.id)]
-            ws.cell(row=row, column=1, value=item.label).alignment = Alignment(indent=1, wrap_text=True)
+            ws.cell(row=row, column=1, value=item.label).alignment = _INDENTED_WRAPPED
             ws.cell(row=row, column=2, value=item.unit)
             ws.cell(row=row, column=3, value=item.help).alignment = _WRAP
             _fit_height(ws, row, (item.help, _HELP_WIDTH - 4), (item.label, 30 - 4))
@@ -453,12 +473,12 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
         row = where.kpi_rows[kpi.id]
         bench_row = where.bench_rows[kpi.id]
         helpers = where.helper_rows[kpi.id]
-        ws.cell(row=row, column=1, value=kpi.name).font = Font(bold=True)
-        ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=row, column=1, value=kpi.name).font = _BOLD
+        ws.cell(row=row, column=1).alignment = _WRAP
         _fit_height(ws, row, (kpi.name, 40))
         ws.cell(row=row, column=2, value=kpi.unit.label)
-        ws.cell(row=row + 1, column=1, value=_W["headers"]["tier"]).alignment = Alignment(indent=2)
-        ws.cell(row=row + 1, column=1).font = Font(italic=True, color="595959")
+        ws.cell(row=row + 1, column=1, value=_W["headers"]["tier"]).alignment = _INDENTED_2
+        ws.cell(row=row + 1, column=1).font = _GREY_ITALIC
         count = f"${_col(YTD_COLUMN)}${helpers['counted']}"
         for month in range(MONTHS + 1):
             column = KPI_FIRST_MONTH_COLUMN + month
@@ -470,16 +490,16 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
                 formula = _kpi_formula(kpi, refs)
             value = ws.cell(row=row, column=column, value=formula)
             value.number_format = kpi.unit.excel_format
-            value.alignment = Alignment(horizontal="right")
+            value.alignment = _RIGHT
             months = count if month == MONTHS else None
             tier_formula = _tier_formula(f"{_col(column)}{row}", kpi, bench_row, months=months)
             tier = ws.cell(row=row + 1, column=column, value=tier_formula)
-            tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
-            tier.font = Font(size=9)
+            tier.alignment = _CENTRED_SHRUNK
+            tier.font = _SMALL
             for cell in (value, tier):
                 cell.border = _BOX
             if month == MONTHS:
-                value.font = Font(bold=True)
+                value.font = _BOLD
         _tier_rules(ws, f"{first_month}{row}:{_col(YTD_COLUMN)}{row + 1}", f"{first_month}${row + 1}")
         last, first = (f"${_col(YTD_COLUMN)}${helpers[h]}" for h in ("last", "first"))
         if kpi.yearly_benchmark:
@@ -493,7 +513,7 @@ def _kpis(ws, business: Business, year: int, where: Layout) -> None:
         )
         cell = ws.cell(row=row, column=COVERS_COLUMN, value=covers)
         cell.alignment = _WRAP
-        cell.font = Font(size=9, color="595959")
+        cell.font = _GREY_SMALL
         ws.merge_cells(start_row=row, start_column=COVERS_COLUMN, end_row=row + 1, end_column=COVERS_COLUMN)
     _helpers(ws, business, where)
     ws.column_dimensions["A"].width = 40
@@ -572,11 +592,12 @@ def _helpers(ws, business: Business, where: Layout) -> None:
         for item in kpi.inputs:
             if (kpi.id, item.id) in where.sum_rows:
                 labels[where.sum_rows[(kpi.id, item.id)]] = f"{kpi.id}: {item.id} {words['summed']}"
+    width = ws.max_column  # what ws[row] would span; counted once, not once a row over every cell
     for row, label in labels.items():
         ws.cell(row=row, column=1, value=label)
         ws.row_dimensions[row].hidden = True
-        for cell in ws[row]:
-            cell.font = _HELPER_FONT
+        for column in range(1, width + 1):
+            ws.cell(row=row, column=column).font = _HELPER_FONT
 
 
 def _benchmarks(ws, business: Business, where: Layout) -> None:
@@ -627,9 +648,9 @@ def _benchmarks(ws, business: Business, where: Layout) -> None:
         ws.cell(row=row, column=11, value=period).alignment = _WRAP
         check = ws.cell(row=row, column=BENCH_CHECK_COLUMN, value=f'=IF({_order_ok(row)},"","{warning}")')
         check.alignment = _WRAP
-        check.font = Font(bold=True, color="FFFFFF")
+        check.font = _WARNING_FONT
         for column in (1, 2, 3, 4, 5, 6, 7):
-            ws.cell(row=row, column=column).alignment = Alignment(vertical="top", wrap_text=column in (1, 2))
+            ws.cell(row=row, column=column).alignment = _TOP_WRAPPED if column in (1, 2) else _TOP
         _fit_height(
             ws,
             row,
@@ -778,16 +799,16 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     ws["A1"] = titles["dashboard"].format(business=business.name, year=year)
     ws["A1"].font = _TITLE
     ws["A2"] = titles["month_shown"]
-    ws["A2"].font = Font(bold=True, size=12)
+    ws["A2"].font = _BOLD_12
     shown = where.shown_cell
     month = ws["B2"]
     month.value = f'=IF({shown}=0,"{_W["cell"]["no_data"]}",INDEX(months,1,{shown}))'
     month.number_format = _dates("mmmm yyyy")
-    month.font = Font(bold=True, size=12)
+    month.font = _BOLD_12
     ws.merge_cells("B2:D2")
     choose = ws["F2"]
     choose.value = titles["choose_month"]
-    choose.alignment = Alignment(horizontal="right")
+    choose.alignment = _RIGHT
     ws.merge_cells("F2:G2")
     choice = ws[MONTH_CHOICE]
     choice.value = _W["cell"]["latest"]
@@ -797,33 +818,33 @@ def _dashboard(ws, business: Business, year: int, where: Layout, chart_rows, wb)
     ws.add_data_validation(validation)
     validation.add(MONTH_CHOICE)
     ws["I2"] = titles["choose_help"]
-    ws["I2"].font = Font(size=8, italic=True, color="595959")
-    ws["I2"].alignment = Alignment(wrap_text=True)
+    ws["I2"].font = _HELP_FONT
+    ws["I2"].alignment = _WRAPPED
     ws.row_dimensions[2].height = 22
     _header(ws, 4, _W["headers"]["dashboard"])
     ws.row_dimensions[4].height = 30  # two lines for the longer Spanish and French headers
     for n, kpi in enumerate(business.kpis):
         row = 5 + n
         at = f"KPIs!${_col(YTD_COLUMN)}${where.helper_rows[kpi.id]['upto']}"  # this KPI's latest month shown
-        ws.cell(row=row, column=1, value=kpi.name).alignment = Alignment(shrink_to_fit=True)
+        ws.cell(row=row, column=1, value=kpi.name).alignment = _SHRUNK
         shown_month = ws.cell(row=row, column=2, value=f'=IF({at}=0,"",INDEX(months,1,{at}))')
         shown_month.number_format = _dates(_MONTH_FORMAT)
         value = ws.cell(row=row, column=3, value=f'=IF({at}=0,"",INDEX(kpi_{kpi.id},1,{at}))')
         value.number_format = kpi.unit.excel_format
         tier = ws.cell(row=row, column=4, value=f'=IF({at}=0,"",INDEX(tier_{kpi.id},1,{at}))')
-        tier.alignment = Alignment(horizontal="center", shrink_to_fit=True)
+        tier.alignment = _CENTRED_SHRUNK
         now, before = f"INDEX(kpi_{kpi.id},1,{at})", f"INDEX(kpi_{kpi.id},1,{at}-1)"
         change = ws.cell(
             row=row, column=5, value=f'=IF({at}<2,"",IF(AND(ISNUMBER({now}),ISNUMBER({before})),{now}-{before},""))'
         )
         fmt = kpi.unit.excel_format
         change.number_format = f'"\u25b2 "{fmt};"\u25bc "{fmt};"= "{fmt}'
-        change.alignment = Alignment(horizontal="right")
+        change.alignment = _RIGHT
         for column, key in zip((6, 7, 8), TIER_KEYS):
             cell = ws.cell(row=row, column=column, value=f'=IF(ISNUMBER(bench_{kpi.id}_{key}),bench_{kpi.id}_{key},"")')
             cell.number_format = kpi.unit.excel_format
-            cell.font = Font(color="595959")
-        ws.cell(row=row, column=9, value=f"=Benchmarks!C{where.bench_rows[kpi.id]}").font = Font(color="595959")
+            cell.font = _GREY
+        ws.cell(row=row, column=9, value=f"=Benchmarks!C{where.bench_rows[kpi.id]}").font = _GREY
         for column in range(1, 10):
             ws.cell(row=row, column=column).border = _BOX
     last = 4 + len(business.kpis)
@@ -953,9 +974,36 @@ def with_currency(business: Business, currency: tuple[str, str, bool]) -> Busine
     return replace(business, kpis=tuple(kpis))
 
 
+class _StyleList(IndexedList):
+    """A workbook's list of fonts (fills, borders ...) that knows the objects it was given.
+
+    openpyxl finds a cell's font in the workbook's list by hashing it, field by field
+    (and a border's sides too), on every assignment: most of the time of building a
+    template. The style objects this module assigns are made once (``_BOX``, ``_BOLD``
+    ...) and never changed, so an object seen before is found by its identity; a new
+    one is looked up as openpyxl does, so the list, its order and the file are the same.
+    """
+
+    def __init__(self, styles: IndexedList):
+        super().__init__(styles)
+        self._seen: dict[int, tuple[object, int]] = {}
+
+    def add(self, value) -> int:
+        seen = self._seen.get(id(value))
+        if seen is None or seen[0] is not value:
+            seen = (value, super().add(value))  # the object is kept, so its id is not reused
+            self._seen[id(value)] = seen
+        return seen[1]
+
+
+_STYLE_LISTS = ("_fonts", "_fills", "_borders", "_alignments", "_protections")
+
+
 def _build(business: Business, year: int, values: Mapping[tuple[str, str], Sequence[object]]) -> Workbook:
     where = layout(business)
     wb = Workbook()
+    for name in _STYLE_LISTS:
+        setattr(wb, name, _StyleList(getattr(wb, name)))
     start = wb.active
     start.title = "Start here"
     inputs = wb.create_sheet("Inputs")
