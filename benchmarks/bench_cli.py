@@ -20,7 +20,7 @@ Both are timed twice, in the same alternation:
   while the standard library's come compiled with Python: a cost of that setting,
   shown apart.
 
-nichekpi's own catalog cache (``nichekpi/data/parsed.json``) is shipped with the
+nichekpi's own catalog cache (``nichekpi/data/parsed.cache``) is shipped with the
 package and only read, never written, so a first run finds it as every other run does.
 """
 

@@ -493,7 +493,7 @@ class _Reader:
     """Reads one mapping of a data file, naming the place of every problem."""
 
     def __init__(self, data: object, where: str):
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # a dict first: an ABC check is slow
             raise CatalogError(f"{where}: expected a table of keys and values")
         self.data, self.where = data, where
 
@@ -509,6 +509,9 @@ class _Reader:
         return value
 
     def text(self, key: str, default: object = ...) -> str:
+        value = self.data.get(key) if type(self.data) is dict else None
+        if type(value) is str and value.strip():  # the common case, as get() and the check below find it
+            return value
         value = self.get(key, str, default)
         if isinstance(value, str) and not value.strip() and default is ...:
             raise CatalogError(f"{self.where}: {key!r} must not be empty")
@@ -724,7 +727,7 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
 
 
 def parse_toml(text: str, origin: str) -> dict[str, Any]:
-    import tomllib  # only here: the built-in files come parsed (data/parsed.json)
+    import tomllib  # only here: the built-in files come parsed (data/parsed.cache)
 
     try:
         return tomllib.loads(text)
@@ -756,7 +759,7 @@ _CACHE: Any = None
 
 
 def _builtin_toml(text: str, name: str, origin: str | None = None) -> dict[str, Any]:
-    """:func:`parse_toml` of the built-in data file ``name``, from ``data/parsed.json`` when it holds this text."""
+    """:func:`parse_toml` of the built-in data file ``name``, from ``data/parsed.cache`` when it holds this text."""
     global _CACHE
     if _CACHE is None:
         try:
@@ -770,7 +773,7 @@ def _builtin_toml(text: str, name: str, origin: str | None = None) -> dict[str, 
 
 
 def cached_data_names() -> list[str]:
-    """The data files ``data/parsed.json`` holds parsed, by their place in ``data/``."""
+    """The data files ``data/parsed.cache`` holds parsed, by their place in ``data/``."""
     _, businesses = builtin_texts()
     return ["units.toml", *(f"words.{lang}.toml" for lang in LANGUAGES), *(f"businesses/{n}" for n in businesses)]
 
@@ -807,7 +810,7 @@ def catalog_from_texts(units_text: str, business_texts: Mapping[str, str]) -> Ca
 
 
 def _builtin_catalog(units_text: str, business_texts: Mapping[str, str]) -> Catalog:
-    """:func:`catalog_from_texts` of the package's own files, read from ``data/parsed.json`` where it holds them."""
+    """:func:`catalog_from_texts` of the package's own files, read from ``data/parsed.cache`` where it holds them."""
     units = parse_units(_builtin_toml(units_text, "units.toml"))
     return Catalog(
         parse_business(_builtin_toml(text, f"businesses/{name}", name), units, name)

@@ -1,5 +1,5 @@
 """What makes the quick commands start fast gives the same answers: formulas compiled on first
-use, the catalog's TOML files read from ``data/parsed.json``, a parser built for one command."""
+use, the catalog's TOML files read from ``data/parsed.cache``, a parser built for one command."""
 
 from __future__ import annotations
 
@@ -129,9 +129,15 @@ def _texts(folder: Path) -> dict[str, str]:
 
 def test_the_committed_cache_is_made_from_the_data_files_as_they_are():
     folder = Path(catalog.data_folder())
-    assert (folder / _datacache.NAME).read_text(encoding="utf-8") == _datacache.build(_texts(folder)), (
+    assert (folder / _datacache.NAME).read_bytes() == _datacache.build(_texts(folder)), (
         "run: python -m nichekpi._datacache"
     )
+
+
+def _usable(path: Path) -> bool:
+    """Whether the cache at ``path`` is read (it then gives the built-in units.toml)."""
+    text = (Path(catalog.data_folder()) / "units.toml").read_text(encoding="utf-8")
+    return _datacache.Cache(path).parsed("units.toml", text) is not None
 
 
 def test_the_cache_gives_what_tomllib_gives_for_every_file():
@@ -191,44 +197,50 @@ def test_a_changed_words_file_is_parsed(data_copy):
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda text: text.replace('"typical": 0.', '"typical": 1.', 1),  # a value changed: the CRC no longer matches
-        lambda text: text[: len(text) // 2],  # cut short
-        lambda text: "",
-        lambda text: "not a cache\n{}\n",
-        lambda text: text.replace("crc32 ", "crc32 zz", 1),
-        lambda text: text.replace("layout 1", "layout 9", 1),
+        lambda data: data.replace(b'"typical": 0.', b'"typical": 1.', 1),  # a value changed: the CRC no longer matches
+        lambda data: data.replace(b'"text": [0, ', b'"text": [1, ', 1),  # the index changed
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data + b" ",
+        lambda data: b"",
+        lambda data: b"not a cache\n{}\n",
+        lambda data: data.replace(b"crc32 ", b"crc32 zz", 1),
+        lambda data: data.replace(b"layout 2", b"layout 9", 1),
+        lambda data: b"\xff\xfe not UTF-8" + data,
     ],
 )
 def test_a_damaged_cache_is_not_read(data_copy, damage):
     expected = _csat_typical()
     path = data_copy / _datacache.NAME
-    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
-    assert _datacache.read(path.read_text(encoding="utf-8")) == {}
+    assert _usable(path)
+    damaged = damage(path.read_bytes())
+    assert damaged != path.read_bytes()
+    path.write_bytes(damaged)
+    assert not _usable(path)
     catalog._CACHE, catalog._DEFAULT = None, None
     assert _csat_typical() == expected
 
 
-def test_a_damaged_cache_with_a_matching_crc_is_still_not_believed_over_the_files(data_copy):
-    """Even a cache rewritten consistently from other data cannot stand for files it was not made from."""
+def test_a_cache_with_a_matching_crc_is_still_not_believed_over_the_files(data_copy):
+    """Even a cache made consistently from other texts cannot stand for files it was not made from."""
     path = data_copy / _datacache.NAME
     texts = _texts(data_copy)
     name = "businesses/custom-dollhouses.toml"
     other = texts[name].replace("[[kpis]]", "# a comment\n[[kpis]]", 1)
-    path.write_text(_datacache.build({**texts, name: other}), encoding="utf-8")
+    path.write_bytes(_datacache.build({**texts, name: other}))
     cache = _datacache.Cache(path)
     assert cache.parsed(name, texts[name]) is None  # not the text it was made from: parsed instead
+    assert _datacache.Cache(path).parsed(name, other) is not None
 
 
-def test_no_cache_a_binary_cache_or_line_ends_of_windows_still_give_the_catalog(data_copy):
+def test_line_ends_of_windows_or_no_cache_at_all_still_give_the_catalog(data_copy):
     expected = _csat_typical()
     path = data_copy / _datacache.NAME
-    text = path.read_text(encoding="utf-8")
-    path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))  # a checkout that turned line ends to CRLF
-    assert _datacache.read(path.read_text(encoding="utf-8"))  # still read: universal newlines, as the TOML files
-    path.write_bytes(b"\xff\xfe not UTF-8")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # a checkout that turned line ends to CRLF
+    assert _usable(path)  # still read, as Python reads the TOML files themselves
     catalog._CACHE, catalog._DEFAULT = None, None
     assert _csat_typical() == expected
     path.unlink()
+    assert not _usable(path)
     catalog._CACHE, catalog._DEFAULT = None, None
     assert _csat_typical() == expected
 
