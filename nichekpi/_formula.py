@@ -19,12 +19,11 @@ names, numbers, ``+ - * /`` and parentheses.
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
 import math
 import numbers
 import re
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,9 +32,9 @@ from nichekpi._problem import Problem
 from nichekpi.errors import KpiInputError
 
 if TYPE_CHECKING:
-    import numpy as np
+    import ast
 
-_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+    import numpy as np
 
 MAX_COUNT = 2**53 - 1
 """The largest count a float (and a spreadsheet cell) holds exactly: above it, 2**53 + 1
@@ -70,6 +69,9 @@ def show(value: object) -> str:
 
 
 def _check_expression(node: ast.AST, params: Sequence[str], source: str) -> None:
+    import ast  # only when a formula is first compiled: the command line starts without it
+
+    operators = (ast.Add, ast.Sub, ast.Mult, ast.Div)
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             if sub.id not in params:
@@ -78,9 +80,9 @@ def _check_expression(node: ast.AST, params: Sequence[str], source: str) -> None
             if not isinstance(sub.value, (int, float)) or isinstance(sub.value, bool):
                 raise ValueError(f"{source!r}: only numbers may appear as constants")
         elif isinstance(sub, ast.BinOp):
-            if type(sub.op) not in _OPERATORS:
+            if type(sub.op) not in operators:
                 raise ValueError(f"{source!r}: only + - * / are allowed")
-        elif not isinstance(sub, (ast.Expression, ast.Load, *_OPERATORS)):
+        elif not isinstance(sub, (ast.Expression, ast.Load, *operators)):
             raise ValueError(f"{source!r}: {type(sub).__name__} is not allowed in a formula")
 
 
@@ -126,6 +128,8 @@ def _renamable(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     depend on what they are renamed to; the NULs marking the names cannot be confused
     with the source's text (``ast.parse`` refuses a NUL, ``ast.unparse`` escapes one).
     """
+    import ast  # only when a formula is first used: the quick commands need none
+
     tree = ast.parse(source, mode="eval")
     originals = []
     for sub in ast.walk(tree):
@@ -135,24 +139,94 @@ def _renamable(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ast.unparse(tree).split("\0")), tuple(originals)
 
 
+class _Parsed:
+    """A formula's texts, checked, and written out as Python writes them.
+
+    (A plain class: a dataclass would cost every start of the command line the
+    compilation of its methods.)
+    """
+
+    __slots__ = ("divisors", "expression", "rules")
+
+    def __init__(self, expression: str, divisors: tuple[str, ...], rules: tuple[tuple[str, ...], ...]):
+        self.expression = expression
+        self.divisors = divisors
+        self.rules = rules  #: (rule as declared, rule as Python writes it, left, right, why) for each ``left <= right``
+
+
 @dataclass(frozen=True)
 class Formula:
-    """One KPI formula, declared once; see the module docstring."""
+    """One KPI formula, declared once; see the module docstring.
+
+    Only the declaration is kept when a formula is made (the ``formulas`` module
+    declares all of them at import, and ``nichekpi kpis`` needs none of their code).
+    The texts are parsed and checked, and each function compiled, the first time it
+    is used: :attr:`expression`, :attr:`rules`, :attr:`denominators`, :attr:`kernel`
+    and :attr:`accept` are built once each, on first use.
+    """
 
     name: str
     excel_name: str | None
     params: tuple[str, ...]
-    expression: str
+    declared: str  #: the expression as declared (:attr:`expression` is it checked and normalised)
     whole: frozenset[str]
-    rules: tuple[Rule, ...]
-    denominators: tuple[tuple[str, Callable[..., object]], ...]
-    kernel: Callable[..., object]
+    declared_rules: tuple[tuple[str, str], ...]  #: each rule as declared, and why it holds
     period: Mapping[str, str]  #: how each input adds up over months: "sum", "first" or "last"
     lowest: float = 0.0  #: the lowest value the result can take (NPS: -100, growth: -1)
     highest: float = math.inf  #: the highest value the result can take (a share: 1, NPS: 100)
-    accept: Callable[..., float | None] | None = None
-    """The same checks compiled for this formula, for inputs that pass them all: the result,
-    or ``None`` for anything else, which :meth:`validate` then words (see :func:`_acceptor`)."""
+
+    # -- built on first use ------------------------------------------------------
+    @functools.cached_property
+    def _parsed(self) -> _Parsed:
+        """The declaration's texts, checked (a ``ValueError`` for one that is no formula)."""
+        import ast  # only here: the command line starts without it
+
+        tree = ast.parse(self.declared, mode="eval")
+        _check_expression(tree, self.params, self.declared)
+        rules = []
+        for text, why in self.declared_rules:
+            compare = ast.parse(text, mode="eval").body
+            if not (isinstance(compare, ast.Compare) and len(compare.ops) == 1 and isinstance(compare.ops[0], ast.LtE)):
+                raise ValueError(f"rule {text!r} must have the form 'part <= whole'")
+            left, right = ast.unparse(compare.left), ast.unparse(compare.comparators[0])
+            for side in (left, right):
+                _check_expression(ast.parse(side, mode="eval"), self.params, side)
+            rules.append((text, ast.unparse(compare), left, right, why))
+        return _Parsed(ast.unparse(tree), tuple(_divisors(tree)), tuple(rules))
+
+    @functools.cached_property
+    def expression(self) -> str:
+        """The arithmetic, as Python writes it: ``(customers_end - new_customers) / customers_start``."""
+        return self._parsed.expression
+
+    @functools.cached_property
+    def rules(self) -> tuple[Rule, ...]:
+        """The ``part <= whole`` rules between inputs, each compiled."""
+        return tuple(
+            Rule(
+                left, right, why, _compile(text, self.params), _compile(left, self.params), _compile(right, self.params)
+            )
+            for text, _, left, right, why in self._parsed.rules
+        )
+
+    @functools.cached_property
+    def denominators(self) -> tuple[tuple[str, Callable[..., object]], ...]:
+        """Every divisor of the expression, as text and compiled: each must be above zero."""
+        return tuple((text, _compile(text, self.params)) for text in self._parsed.divisors)
+
+    @functools.cached_property
+    def kernel(self) -> Callable[..., object]:
+        """The arithmetic alone, compiled: no checks."""
+        self._parsed  # noqa: B018 - the text is checked before it is compiled
+        return _compile(self.declared, self.params)
+
+    @functools.cached_property
+    def accept(self) -> Callable[..., float | None]:
+        """The same checks compiled for this formula, for inputs that pass them all: the result,
+        or ``None`` for anything else, which :meth:`validate` then words (see :func:`_acceptor`)."""
+        parsed = self._parsed
+        rules = [normalised for _, normalised, _, _, _ in parsed.rules]
+        return _acceptor(self.params, self.whole, parsed.divisors, rules, parsed.expression)
 
     # -- scalar path -------------------------------------------------------------
     def validate(self, values: Sequence[object], names: Sequence[str] | None = None) -> tuple[float, ...]:
@@ -369,9 +443,39 @@ def _acceptor(
 
 
 def _divisors(tree: ast.AST) -> list[str]:
+    import ast
+
     return [
         ast.unparse(sub.right) for sub in ast.walk(tree) if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Div)
     ]
+
+
+_VARIADIC = 0x04 | 0x08  # inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+
+def _plain_parameters(function: Callable[..., object]) -> tuple[str, ...]:
+    """The names of ``function``'s parameters, which must all be plain positional ones.
+
+    A plain ``def`` is read from its code object, as :func:`inspect.signature` reads it,
+    without importing :mod:`inspect`; anything else goes through :mod:`inspect`.
+    """
+    if (
+        not isinstance(function, types.FunctionType)
+        or hasattr(function, "__wrapped__")
+        or hasattr(function, "__signature__")
+    ):
+        import inspect
+
+        parameters = inspect.signature(function).parameters
+        plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters.values())
+        names = tuple(parameters)
+    else:
+        code = function.__code__
+        plain = not (code.co_posonlyargcount or code.co_kwonlyargcount or code.co_flags & _VARIADIC)
+        names = code.co_varnames[: code.co_argcount]
+    if not plain:
+        raise ValueError(f"{function.__name__}: formula inputs must be plain positional parameters")
+    return names
 
 
 def formula(
@@ -396,56 +500,31 @@ def formula(
     """
 
     def decorate(signature_holder: Callable[..., float]) -> Callable[..., float]:
-        params = tuple(inspect.signature(signature_holder).parameters)
-        if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in inspect.signature(signature_holder).parameters.values()):
-            raise ValueError(f"{signature_holder.__name__}: formula inputs must be plain positional parameters")
-        tree = ast.parse(expression, mode="eval")
-        _check_expression(tree, params, expression)
+        params = _plain_parameters(signature_holder)
         unknown = set(whole) - set(params)
         if unknown:
             raise ValueError(f"whole inputs {sorted(unknown)} are not parameters of {signature_holder.__name__}")
         periods = {param: "sum" for param in params} | dict(period or {})
         if set(periods) - set(params) or set(periods.values()) - {"sum", "first", "last"}:
             raise ValueError(f"period {period!r} must map parameters to 'sum', 'first' or 'last'")
-        built_rules = []
-        for rule in rules:
-            text, why = (rule, "") if isinstance(rule, str) else rule
-            compare = ast.parse(text, mode="eval").body
-            if not (isinstance(compare, ast.Compare) and len(compare.ops) == 1 and isinstance(compare.ops[0], ast.LtE)):
-                raise ValueError(f"rule {text!r} must have the form 'part <= whole'")
-            left, right = ast.unparse(compare.left), ast.unparse(compare.comparators[0])
-            for side in (left, right):
-                _check_expression(ast.parse(side, mode="eval"), params, side)
-            built_rules.append(
-                Rule(left, right, why, _compile(text, params), _compile(left, params), _compile(right, params))
-            )
         spec = Formula(
             name=signature_holder.__name__,
             excel_name=excel,
             params=params,
-            expression=ast.unparse(tree),
+            declared=expression,
             whole=frozenset(whole),
-            rules=tuple(built_rules),
-            denominators=tuple((text, _compile(text, params)) for text in _divisors(tree)),
-            kernel=_compile(expression, params),
+            declared_rules=tuple((rule, "") if isinstance(rule, str) else tuple(rule) for rule in rules),
             period=periods,
             lowest=lowest,
             highest=highest,
-            accept=_acceptor(
-                params,
-                frozenset(whole),
-                _divisors(tree),
-                [ast.unparse(ast.parse(r if isinstance(r, str) else r[0], mode="eval")) for r in rules],
-                ast.unparse(tree),
-            ),
         )
-
-        signature = inspect.signature(signature_holder)
 
         @functools.wraps(signature_holder)
         def compute(*values: object, **named: object) -> float:
             if named or len(values) != len(params):  # let Python word the TypeError
-                values = tuple(signature.bind(*values, **named).arguments.values())
+                import inspect
+
+                values = tuple(inspect.signature(signature_holder).bind(*values, **named).arguments.values())
             return spec(*values)
 
         compute.formula = spec  # type: ignore[attr-defined]

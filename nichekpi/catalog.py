@@ -16,10 +16,8 @@ import datetime as _dt
 import math
 import numbers
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +27,8 @@ from nichekpi.errors import CatalogError, KpiInputError, UnknownNameError
 from nichekpi.formulas import FORMULAS
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import numpy as np
 
 TIER_KEYS = ("typical", "above_average", "exceptional")
@@ -493,7 +493,7 @@ class _Reader:
     """Reads one mapping of a data file, naming the place of every problem."""
 
     def __init__(self, data: object, where: str):
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # a dict first: an ABC check is slow
             raise CatalogError(f"{where}: expected a table of keys and values")
         self.data, self.where = data, where
 
@@ -509,6 +509,9 @@ class _Reader:
         return value
 
     def text(self, key: str, default: object = ...) -> str:
+        value = self.data.get(key) if type(self.data) is dict else None
+        if type(value) is str and value.strip():  # the common case, as get() and the check below find it
+            return value
         value = self.get(key, str, default)
         if isinstance(value, str) and not value.strip() and default is ...:
             raise CatalogError(f"{self.where}: {key!r} must not be empty")
@@ -724,6 +727,8 @@ def parse_business(data: Mapping[str, Any], units: Mapping[str, Unit], origin: s
 
 
 def parse_toml(text: str, origin: str) -> dict[str, Any]:
+    import tomllib  # only here: the built-in files come parsed (data/parsed.cache)
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -734,12 +739,47 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
         raise CatalogError(f"{origin}: not valid TOML: a number has too many digits") from None
 
 
+def data_folder() -> Path | Traversable:
+    """The package's ``data`` folder (the folder beside this file, as :mod:`importlib.resources` finds it)."""
+    here = globals().get("__file__")  # none in the xlwings Lite bundle, which reads no files
+    if here:
+        folder = Path(here).parent / "data"
+        if folder.is_dir():  # not in a zip file: the same folder resources.files() gives, without its imports
+            return folder
+    from importlib import resources
+
+    return resources.files("nichekpi").joinpath("data")
+
+
 def _data_text(*parts: str) -> str:
-    return resources.files("nichekpi").joinpath("data", *parts).read_text(encoding="utf-8")
+    return data_folder().joinpath(*parts).read_text(encoding="utf-8")
+
+
+_CACHE: Any = None
+
+
+def _builtin_toml(text: str, name: str, origin: str | None = None) -> dict[str, Any]:
+    """:func:`parse_toml` of the built-in data file ``name``, from ``data/parsed.cache`` when it holds this text."""
+    global _CACHE
+    if _CACHE is None:
+        try:
+            from nichekpi._datacache import NAME, Cache
+        except ImportError:  # a copy of the core without the cache: parse
+            _CACHE = False
+        else:
+            _CACHE = Cache(data_folder() / NAME)
+    parsed = _CACHE.parsed(name, text) if _CACHE else None
+    return parsed if parsed is not None else parse_toml(text, origin or name)
+
+
+def cached_data_names() -> list[str]:
+    """The data files ``data/parsed.cache`` holds parsed, by their place in ``data/``."""
+    _, businesses = builtin_texts()
+    return ["units.toml", *(f"words.{lang}.toml" for lang in LANGUAGES), *(f"businesses/{n}" for n in businesses)]
 
 
 def builtin_units() -> dict[str, Unit]:
-    return parse_units(parse_toml(_data_text("units.toml"), "units.toml"))
+    return parse_units(_builtin_toml(_data_text("units.toml"), "units.toml"))
 
 
 def load_business_file(path: str | Path, units: Mapping[str, Unit] | None = None) -> Business:
@@ -769,9 +809,18 @@ def catalog_from_texts(units_text: str, business_texts: Mapping[str, str]) -> Ca
     return Catalog(parse_business(parse_toml(text, name), units, name) for name, text in business_texts.items())
 
 
+def _builtin_catalog(units_text: str, business_texts: Mapping[str, str]) -> Catalog:
+    """:func:`catalog_from_texts` of the package's own files, read from ``data/parsed.cache`` where it holds them."""
+    units = parse_units(_builtin_toml(units_text, "units.toml"))
+    return Catalog(
+        parse_business(_builtin_toml(text, f"businesses/{name}", name), units, name)
+        for name, text in business_texts.items()
+    )
+
+
 def builtin_texts() -> tuple[str, dict[str, str]]:
     """The texts of the built-in data files: ``(units, {file name: business type})``."""
-    folder = resources.files("nichekpi").joinpath("data", "businesses")
+    folder = data_folder().joinpath("businesses")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
     return _data_text("units.toml"), {name: folder.joinpath(name).read_text(encoding="utf-8") for name in names}
 
@@ -795,7 +844,7 @@ def words(lang: str = "en") -> dict[str, Any]:
     if lang not in LANGUAGES:
         raise UnknownNameError("language", lang, list(LANGUAGES))
     if lang not in _WORDS:
-        _WORDS[lang] = parse_toml(_data_text(f"words.{lang}.toml"), f"words.{lang}.toml")
+        _WORDS[lang] = _builtin_toml(_data_text(f"words.{lang}.toml"), f"words.{lang}.toml")
     return _WORDS[lang]
 
 
@@ -815,7 +864,7 @@ def default_catalog() -> Catalog:
     """The built-in catalog: the five business types of the articles."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = catalog_from_texts(*builtin_texts())
+        _DEFAULT = _builtin_catalog(*builtin_texts())
     return _DEFAULT
 
 

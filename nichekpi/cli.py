@@ -342,7 +342,19 @@ def _refresh(args: argparse.Namespace, plan, apply) -> None:
         print(printable(f"wrote {args.workbook} (the previous version is {backup})"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command``, only that command's own arguments are declared.
+
+    Every command is still listed, with its help, and the named one parses as without
+    ``command``; leaving out the other commands' options (refresh has twenty) saves
+    their declaration on each start. :func:`main` passes the command its arguments
+    name, or ``""`` when they name none (``--help``, or a mistyped command: then no
+    command's own parser is used).
+    """
+
+    def full(name: str) -> bool:
+        return command is None or command == name
+
     parser = argparse.ArgumentParser(
         prog="nichekpi",
         description="KPIs and industry benchmarks for small custom-made businesses, for Excel.",
@@ -369,114 +381,134 @@ def build_parser() -> argparse.ArgumentParser:
     kpis = commands.add_parser(
         "kpis", parents=[catalog_options, lang_option], help="list the business types, or one business type's KPIs"
     )
-    kpis.add_argument("business", nargs="?", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
-    kpis.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    if full("kpis"):
+        kpis.add_argument("business", nargs="?", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
+        kpis.add_argument("--json", action="store_true", help="print JSON instead of a table")
     kpis.set_defaults(handler=cmd_kpis)
 
     score = commands.add_parser(
         "score", parents=[catalog_options, lang_option], help="compute one KPI and its benchmark tier"
     )
-    score.add_argument("business", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
-    score.add_argument("kpi", metavar="KPI", help="a KPI id of that business type, e.g. retention_rate")
-    score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
-    score.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
+    if full("score"):
+        score.add_argument("business", metavar="BUSINESS", help="a business type id, e.g. custom-dollhouses")
+        score.add_argument("kpi", metavar="KPI", help="a KPI id of that business type, e.g. retention_rate")
+        score.add_argument("inputs", nargs="*", metavar="INPUT", help="the KPI's inputs, in order")
+        score.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
     score.set_defaults(handler=cmd_score)
 
     templates = commands.add_parser(
         "templates", parents=[catalog_options, lang_option], help="write the template workbooks, one per business type"
     )
-    templates.add_argument(
-        "--business", action="append", metavar="ID", help="only this business type (may be repeated; default: all)"
-    )
-    templates.add_argument(
-        "--out", type=Path, default=Path("templates"), help="folder to write to (default: templates)"
-    )
-    templates.add_argument("--example", action="store_true", help="fill the first month with the article's example")
-    templates.add_argument("--year", type=int, help="the year of the twelve months (default: this year)")
-    templates.add_argument("--force", action="store_true", help="replace workbooks that are already there")
-    templates.add_argument(
-        "--currency", default="USD", help="ISO code of the money shown, e.g. EUR (default: USD, as the benchmarks)"
-    )
+    if full("templates"):
+        templates.add_argument(
+            "--business", action="append", metavar="ID", help="only this business type (may be repeated; default: all)"
+        )
+        templates.add_argument(
+            "--out", type=Path, default=Path("templates"), help="folder to write to (default: templates)"
+        )
+        templates.add_argument("--example", action="store_true", help="fill the first month with the article's example")
+        templates.add_argument("--year", type=int, help="the year of the twelve months (default: this year)")
+        templates.add_argument("--force", action="store_true", help="replace workbooks that are already there")
+        templates.add_argument(
+            "--currency", default="USD", help="ISO code of the money shown, e.g. EUR (default: USD, as the benchmarks)"
+        )
     templates.set_defaults(handler=cmd_templates)
 
     check = commands.add_parser(
         "check-business", help="check your business-type file and list the texts it has no translation for"
     )
-    check.add_argument("file", type=Path, metavar="FILE", help="a business-type TOML file")
+    if full("check-business"):
+        check.add_argument("file", type=Path, metavar="FILE", help="a business-type TOML file")
     check.set_defaults(handler=cmd_check_business)
 
     refresh = commands.add_parser(
         "refresh", parents=[catalog_options], help="fill a template's inputs from your monthly files"
     )
-    refresh.add_argument("workbook", type=Path, metavar="WORKBOOK", help="a workbook made by nichekpi templates")
-    refresh.add_argument("--inputs", type=Path, metavar="FILE", help="monthly inputs table (CSV or XLSX)")
-    refresh.add_argument("--orders", type=Path, metavar="FILE", help="order export (CSV, XLSX or Parquet)")
-    refresh.add_argument(
-        "--survey", type=Path, metavar="FILE", help="survey answers: date and score (CSV, XLSX, Parquet)"
-    )
-    refresh.add_argument("--months", metavar="FIRST..LAST", help="only these months, e.g. 2026-01..2026-06")
-    refresh.add_argument(
-        "--orders-format",
-        choices=("generic", "shopify", "etsy", "woocommerce", "square"),
-        help="the shop platform the order export comes from (default: found from its columns)",
-    )
-    refresh.add_argument(
-        "--order-columns",
-        metavar="MAP",
-        help="your export's column names, e.g. 'order_id=Order Number,amount=Total' "
-        "(expected: order_id, customer_id, order_date, amount, and optionally promised_date, delivered_date; "
-        "on top of a platform's format also email, order_time, adjusted, refunded, currency)",
-    )
-    refresh.add_argument(
-        "--survey-format",
-        choices=("generic", "google-forms", "typeform"),
-        help="the survey tool the answers come from (default: found from the columns)",
-    )
-    refresh.add_argument(
-        "--survey-question",
-        metavar="QUESTION",
-        help="the question to count in a survey tool's file: its text, the start of it, or its column letter",
-    )
-    refresh.add_argument(
-        "--survey-columns", metavar="MAP", help="e.g. 'date=Submitted,score=Rating' (expected: date, score)"
-    )
-    refresh.add_argument(
-        "--survey-scale",
-        choices=("1-5", "1-10", "0-10"),
-        help="the survey's answer scale (default: read from the answers; asked when 1-10 and 0-10 both fit)",
-    )
-    refresh.add_argument(
-        "--decimal",
-        choices=(".", ","),
-        help="the files' decimal separator, when their numbers read both ways (1,234)",
-    )
-    refresh.add_argument(
-        "--date-format",
-        choices=("yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"),
-        help="the order of day and month in the files' dates, when they read both ways (03/04/2026)",
-    )
-    refresh.add_argument("--dry-run", action="store_true", help="show the changes without writing")
-    refresh.add_argument(
-        "--overwrite-formulas",
-        action="store_true",
-        help="replace a formula typed into an input cell (without it, such a cell is left alone with a warning)",
-    )
+    if full("refresh"):
+        refresh.add_argument("workbook", type=Path, metavar="WORKBOOK", help="a workbook made by nichekpi templates")
+        refresh.add_argument("--inputs", type=Path, metavar="FILE", help="monthly inputs table (CSV or XLSX)")
+        refresh.add_argument("--orders", type=Path, metavar="FILE", help="order export (CSV, XLSX or Parquet)")
+        refresh.add_argument(
+            "--survey", type=Path, metavar="FILE", help="survey answers: date and score (CSV, XLSX, Parquet)"
+        )
+        refresh.add_argument("--months", metavar="FIRST..LAST", help="only these months, e.g. 2026-01..2026-06")
+        refresh.add_argument(
+            "--orders-format",
+            choices=("generic", "shopify", "etsy", "woocommerce", "square"),
+            help="the shop platform the order export comes from (default: found from its columns)",
+        )
+        refresh.add_argument(
+            "--order-columns",
+            metavar="MAP",
+            help="your export's column names, e.g. 'order_id=Order Number,amount=Total' "
+            "(expected: order_id, customer_id, order_date, amount, and optionally promised_date, delivered_date; "
+            "on top of a platform's format also email, order_time, adjusted, refunded, currency)",
+        )
+        refresh.add_argument(
+            "--survey-format",
+            choices=("generic", "google-forms", "typeform"),
+            help="the survey tool the answers come from (default: found from the columns)",
+        )
+        refresh.add_argument(
+            "--survey-question",
+            metavar="QUESTION",
+            help="the question to count in a survey tool's file: its text, the start of it, or its column letter",
+        )
+        refresh.add_argument(
+            "--survey-columns", metavar="MAP", help="e.g. 'date=Submitted,score=Rating' (expected: date, score)"
+        )
+        refresh.add_argument(
+            "--survey-scale",
+            choices=("1-5", "1-10", "0-10"),
+            help="the survey's answer scale (default: read from the answers; asked when 1-10 and 0-10 both fit)",
+        )
+        refresh.add_argument(
+            "--decimal",
+            choices=(".", ","),
+            help="the files' decimal separator, when their numbers read both ways (1,234)",
+        )
+        refresh.add_argument(
+            "--date-format",
+            choices=("yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"),
+            help="the order of day and month in the files' dates, when they read both ways (03/04/2026)",
+        )
+        refresh.add_argument("--dry-run", action="store_true", help="show the changes without writing")
+        refresh.add_argument(
+            "--overwrite-formulas",
+            action="store_true",
+            help="replace a formula typed into an input cell (without it, such a cell is left alone with a warning)",
+        )
     refresh.set_defaults(handler=cmd_refresh)
 
     addin = commands.add_parser("addin", help="set up the Excel functions (classic Windows add-in or xlwings Lite)")
-    ways = addin.add_subparsers(dest="way", required=True, metavar="WAY")
-    lite = ways.add_parser("lite", help="write main.py and requirements.txt to paste into xlwings Lite")
-    lite.add_argument("--out", type=Path, default=Path("addin/lite"), help="folder to write to (default: addin/lite)")
-    lite.add_argument("--force", action="store_true", help="replace files that are already there")
-    lite.set_defaults(handler=cmd_addin_lite)
-    classic = ways.add_parser(
-        "classic", help="add nichekpi.udfs to the classic xlwings add-in's UDF Modules, and print the steps"
-    )
-    classic.add_argument("--config", type=Path, help="the xlwings.conf to update (default: the add-in's user config)")
-    classic.add_argument("--interpreter", help="Python for the add-in if none is set (default: this one)")
-    classic.add_argument("--dry-run", action="store_true", help="show the changes without writing")
-    classic.set_defaults(handler=cmd_addin_classic)
+    if full("addin"):
+        ways = addin.add_subparsers(dest="way", required=True, metavar="WAY")
+        lite = ways.add_parser("lite", help="write main.py and requirements.txt to paste into xlwings Lite")
+        lite.add_argument(
+            "--out", type=Path, default=Path("addin/lite"), help="folder to write to (default: addin/lite)"
+        )
+        lite.add_argument("--force", action="store_true", help="replace files that are already there")
+        lite.set_defaults(handler=cmd_addin_lite)
+        classic = ways.add_parser(
+            "classic", help="add nichekpi.udfs to the classic xlwings add-in's UDF Modules, and print the steps"
+        )
+        classic.add_argument(
+            "--config", type=Path, help="the xlwings.conf to update (default: the add-in's user config)"
+        )
+        classic.add_argument("--interpreter", help="Python for the add-in if none is set (default: this one)")
+        classic.add_argument("--dry-run", action="store_true", help="show the changes without writing")
+        classic.set_defaults(handler=cmd_addin_classic)
     return parser
+
+
+_COMMANDS = ("kpis", "score", "templates", "check-business", "refresh", "addin")
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The command the arguments name: the first one that is not an option (nichekpi's own
+    options, --help and --version, take no value); ``""`` when that is no command."""
+    first = next((argument for argument in argv if not argument.startswith("-")), "")
+    return first if first in _COMMANDS else ""
 
 
 def _version() -> str:
@@ -487,7 +519,7 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command(sys.argv[1:] if argv is None else argv)).parse_args(argv)
         args.handler(args)
         sys.stdout.flush()  # a full disk under the output is reported here, not at exit
     except UnknownNameError as error:
