@@ -436,14 +436,24 @@ class Reading:
     notes: list[str] = field(default_factory=list)  #: what was read how, for the output
 
 
-def _load(
-    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
-) -> tuple[dict[str, str], _Rows]:
-    """Load ``path`` as ``lines``: its record number + 1 ``_row`` and, as text, the columns that
-    ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
+@dataclass(frozen=True)
+class _Opened:
+    """A file opened for DuckDB: how to read it, and which of its columns play which role."""
 
-    Returns ``{role: column}`` for the columns present.
-    """
+    reader: str  #: SQL reading the file (``read_csv(...)`` with every column as text, or ``read_parquet(...)``)
+    selectable: dict[str, str]  #: the file's column name -> SQL naming it in ``reader``
+    present: dict[str, str]  #: role -> the file's column, for the columns there
+    source: CsvFormat | None  #: ``None`` for Parquet
+    sheet_rows: list[int] | None  #: for a sheet, the row of each record
+    types: dict[str, str]  #: the file's column name -> its DuckDB type (every column VARCHAR but in Parquet)
+
+
+@contextlib.contextmanager
+def _opened(
+    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
+) -> Iterator[_Opened]:
+    """Check ``path`` and its columns (``pick(the file's columns)`` names ``{role: column}``, and
+    the roles that may be missing); the file stays readable by DuckDB inside the block."""
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -454,9 +464,11 @@ def _load(
         if suffix == ".parquet":
             reader = f"read_parquet('{_quote(link)}')"
             try:
-                columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+                described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             except Exception:  # duckdb raises its own exception types
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
+            columns = [row[0] for row in described]
+            types = {row[0]: row[1] for row in described}
             selectable = {name: _identifier(name) for name in columns}
         else:
             if suffix in (".xlsx", ".xlsm"):
@@ -470,6 +482,7 @@ def _load(
             columns = source.header
             reader = _read_csv(source, source.read_from or link)
             selectable = {name: f"c{i}" for i, name in enumerate(columns)}
+            types = dict.fromkeys(columns, "VARCHAR")
         wanted, optional = pick(columns)
         present = {}
         for name, column in wanted.items():
@@ -482,16 +495,29 @@ def _load(
                     f"{path}: no column {column!r} (it has {', '.join(map(repr, columns))}); "
                     f"name the right one with {name}=YOUR COLUMN"
                 )
-        selected = ", ".join(f"CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
+        yield _Opened(reader, selectable, present, source, sheet_rows, types)
+
+
+def _load(
+    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
+) -> tuple[dict[str, str], _Rows]:
+    """Load ``path`` as ``lines``: its record number + 1 ``_row`` and, as text, the columns that
+    ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
+
+    Returns ``{role: column}`` for the columns present.
+    """
+    with _opened(con, path, pick, reading) as opened:
+        present, source = opened.present, opened.source
+        selected = ", ".join(f"CAST({opened.selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
         try:
             # The engine keeps the file's order, so a record's number is its rowid (cheaper than a window).
-            con.execute(f"CREATE OR REPLACE TABLE raw_lines AS SELECT {selected} FROM {reader}")
+            con.execute(f"CREATE OR REPLACE TABLE raw_lines AS SELECT {selected} FROM {opened.reader}")
             con.execute("CREATE OR REPLACE VIEW lines AS SELECT rowid + 2 AS _row, * FROM raw_lines")
         except Exception as error:  # duckdb raises its own exception types
             if source is None:
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
             raise _duckdb_failure(source, error) from None
-    return present, _Rows(path, source, sheet_rows, present)
+    return present, _Rows(path, source, opened.sheet_rows, present)
 
 
 def _typed(con, expressions: str) -> None:
@@ -611,6 +637,138 @@ def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -
     )
 
 
+_INTEGER_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+)
+_TIMESTAMP_TYPES = frozenset(("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP WITH TIME ZONE"))
+_FIRST_DAY, _PAST_LAST_DAY = f"'{FIRST_YEAR}-01-01'", f"'{LAST_YEAR + 1}-01-01'"
+
+
+def _plain_amount(text: str) -> str:
+    """SQL: whether trimmed text ``text`` is ``123`` or ``123.4`` or ``123.45`` (:data:`nichekpi._dialect.PLAIN`
+    without a sign): digits, at most one point (the cast checks that) and at most two decimals."""
+    return (
+        f"(ltrim({text}, '0123456789.') = '' AND {text}[1] <> '.' "
+        f"AND (strpos({text}, '.') = 0 OR length({text}) - strpos({text}, '.') IN (1, 2)))"
+    )
+
+
+def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str]] | None:
+    """Per role, SQL for its value and for "this row's value is not one the full reading would take
+    as it is"; ``None`` when a column's type is not one read here."""
+    found = {}
+    for role, column in opened.present.items():
+        sql, kind = opened.selectable[column], opened.types[column]
+        text = f"TRIM({sql})"
+        if role in ("order_id", "customer_id"):
+            if kind == "VARCHAR":
+                value = text if role == "order_id" else f"NULLIF(NULLIF({text}, ''), '0')"
+                found[role] = value, f"({text} IS NULL OR {text} = '')"
+            elif kind in _INTEGER_TYPES:
+                found[role] = (sql if role == "order_id" else f"NULLIF({sql}, 0)"), f"({sql} IS NULL)"
+            else:
+                return None
+        elif role == "amount":
+            if kind == "VARCHAR":
+                value = f"TRY_CAST({text} AS DOUBLE)"
+                bad = f"({text} IS NULL OR NOT {_plain_amount(text)} OR {value} IS NULL OR NOT isfinite({value}))"
+            elif kind == "DOUBLE":  # its text is plain when it has at most two decimals (and no exponent)
+                value = sql
+                bad = (
+                    f"({sql} IS NULL OR NOT isfinite({sql}) OR {sql} < 0 OR {sql} >= 1e15 OR round({sql}, 2) <> {sql})"
+                )
+            elif kind in _INTEGER_TYPES or re.fullmatch(r"DECIMAL\([0-9]+,[012]\)", kind):  # its text is plain
+                value = f"CAST({sql} AS DOUBLE)"  # equal to the number its text reads as (tests check)
+                bad = f"({sql} IS NULL OR {sql} < 0 OR {sql} >= 1000000000000000)"
+            else:
+                return None
+            found[role] = value, bad
+        else:  # a date
+            required = role == "order_date"
+            if kind == "VARCHAR":
+                # As _timestamp reads a plain 2026-01-31; a date in any other form takes the full reading.
+                value = (
+                    f"CASE WHEN length({text}) = 10 AND {text}[5] = '-' AND {text}[8] = '-' "
+                    f"THEN TRY_CAST({text} AS DATE) END"
+                )
+                low, high = f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
+                given = "true" if required else f"NOT ({text} IS NULL OR {text} = '')"
+            elif kind == "DATE":
+                value, low, high = sql, f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
+                given = "true" if required else f"{sql} IS NOT NULL"
+            elif kind in _TIMESTAMP_TYPES:  # in UTC when time-zone aware, as its text is (see _connect)
+                value, low, high = f"CAST({sql} AS TIMESTAMP)", f"TIMESTAMP {_FIRST_DAY}", f"TIMESTAMP {_PAST_LAST_DAY}"
+                given = "true" if required else f"{sql} IS NOT NULL"
+            else:
+                return None
+            found[role] = value, f"({given} AND ({value} IS NULL OR {value} < {low} OR {value} >= {high}))"
+    return found
+
+
+def _fast_orders(con, path: Path, opened: _Opened, fmt: Format, reading: Reading) -> Monthly | None:
+    """The figures of a plain export in nichekpi's own columns, in one pass over the file, typed
+    columns read as they are; ``None`` when any value is one the full reading must look at (a
+    bad value, to be found and worded, or a number or date written another way)."""
+    present = opened.present
+    if (
+        fmt.id != "generic"
+        or fmt.leave_out
+        or fmt.amount_is != "line"
+        or fmt.signed
+        or fmt.customer_optional
+        or opened.sheet_rows is not None
+        or not set(present) <= set(ORDER_COLUMNS)
+        or "customer_id" not in present
+        or reading.decimal == ","
+    ):
+        return None
+    columns = _fast_columns(opened)
+    if columns is None:
+        return None
+    bad = " OR ".join(flag for _, flag in columns.values())
+
+    def value(role: str, typed: str) -> str:
+        return columns[role][0] if role in columns else typed
+
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE orders AS
+            SELECT id AS order_id, min(customer) AS customer_id, max(customer) AS other_customer,
+                   min(placed) AS placed, max(placed) AS last_placed, strftime(min(placed), '%Y-%m') AS placed_month,
+                   sum(value) AS amount, CAST(max(promised) AS DATE) AS promised,
+                   CAST(max(delivered) AS DATE) AS delivered, bool_or(bad) AS bad
+            FROM (
+                SELECT {value("order_id", "NULL")} AS id, {value("customer_id", "NULL")} AS customer,
+                       {value("order_date", "NULL")} AS placed, {value("amount", "NULL")} AS value,
+                       {value("promised_date", "NULL::DATE")} AS promised,
+                       {value("delivered_date", "NULL::DATE")} AS delivered, {bad} AS bad
+                FROM {opened.reader}
+            )
+            GROUP BY id
+            """
+        )
+    except Exception:  # duckdb raises its own exception types; the full reading words the failure
+        return None
+    (refused, anonymous) = con.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE bad OR customer_id <> other_customer
+                                OR CAST(last_placed AS DATE) - CAST(placed AS DATE) > {ORDER_SPAN_DAYS}),
+               count(*) FILTER (WHERE customer_id IS NULL)
+        FROM orders
+        """
+    ).fetchone()
+    if refused:
+        con.execute("DROP TABLE orders")
+        return None
+    if anonymous:
+        reading.notes.append(
+            f"{path.name}: {_plural(anonymous, 'order')} without a customer id or e-mail: "
+            "counted in revenue and orders, not in customers"
+        )
+    return _figures(con, "delivered_date" in present)
+
+
 # -- orders ---------------------------------------------------------------------------------
 
 
@@ -647,6 +805,13 @@ def monthly_orders(
         return wanted, optional
 
     con = _connect()
+    if path.suffix.lower() in (".csv", ".txt", ".parquet"):
+        notes = list(reading.notes)
+        with _opened(con, path, pick, reading) as opened:
+            figures = _fast_orders(con, path, opened, chosen[0], reading)
+        if figures is not None:
+            return figures
+        reading.notes[:], chosen[:] = notes, []  # read again, in full, to find and word what is wrong
     present, rows = _load(con, path, pick, reading)
     fmt = chosen[0]
     order_level = fmt.amount_is == "order"
@@ -715,7 +880,12 @@ def monthly_orders(
         _first_order_without(con, rows, "customer_id IS NULL", role, "a customer id or an e-mail")
     _check_orders(con, rows)
     _leave_out(con, rows, fmt, reading)
-    completed_month = "strftime(delivered, '%Y-%m')" if "delivered_date" in present else "placed_month"
+    return _figures(con, "delivered_date" in present)
+
+
+def _figures(con, delivered: bool) -> Monthly:
+    """The monthly figures of table ``orders`` (one row per order, checked)."""
+    completed_month = "strftime(delivered, '%Y-%m')" if delivered else "placed_month"
     figures = con.execute(
         f"""
         WITH first_orders AS (
