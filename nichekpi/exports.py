@@ -644,64 +644,52 @@ _TIMESTAMP_TYPES = frozenset(("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMES
 _FIRST_DAY, _PAST_LAST_DAY = f"'{FIRST_YEAR}-01-01'", f"'{LAST_YEAR + 1}-01-01'"
 
 
-def _plain_amount(text: str) -> str:
-    """SQL: whether trimmed text ``text`` is ``123`` or ``123.4`` or ``123.45`` (:data:`nichekpi._dialect.PLAIN`
-    without a sign): digits, at most one point (the cast checks that) and at most two decimals."""
-    return (
-        f"(ltrim({text}, '0123456789.') = '' AND {text}[1] <> '.' "
-        f"AND (strpos({text}, '.') = 0 OR length({text}) - strpos({text}, '.') IN (1, 2)))"
-    )
+_PLAIN_AMOUNT = r"[0-9]+(\.[0-9]{1,2})?"
+"""An amount as most exports write it (:data:`nichekpi._dialect.PLAIN` without a sign or spaces)."""
 
 
-def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str]] | None:
-    """Per role, SQL for its value and for "this row's value is not one the full reading would take
-    as it is"; ``None`` when a column's type is not one read here."""
+def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str, str]] | None:
+    """Per role: SQL reading the file's column (step 1), its value (step 2, over step 1's ``r``) and
+    whether the full reading would take that value otherwise or refuse it (step 3, over step 1's
+    ``r`` and step 2's ``v``); ``None`` when a column's type is not one read here."""
     found = {}
     for role, column in opened.present.items():
         sql, kind = opened.selectable[column], opened.types[column]
-        text = f"TRIM({sql})"
         if role in ("order_id", "customer_id"):
             if kind == "VARCHAR":
-                value = text if role == "order_id" else f"NULLIF(NULLIF({text}, ''), '0')"
-                found[role] = value, f"({text} IS NULL OR {text} = '')"
+                value = "@r" if role == "order_id" else "NULLIF(NULLIF(@r, ''), '0')"
+                found[role] = f"TRIM({sql})", value, "(@r IS NULL OR @r = '')"
             elif kind in _INTEGER_TYPES:
-                found[role] = (sql if role == "order_id" else f"NULLIF({sql}, 0)"), f"({sql} IS NULL)"
+                found[role] = sql, ("@r" if role == "order_id" else "NULLIF(@r, 0)"), "(@r IS NULL)"
             else:
                 return None
         elif role == "amount":
             if kind == "VARCHAR":
-                value = f"TRY_CAST({text} AS DOUBLE)"
-                bad = f"({text} IS NULL OR NOT {_plain_amount(text)} OR {value} IS NULL OR NOT isfinite({value}))"
+                # Such text is read as it is by the full reading when every amount is written so.
+                bad = f"(@v IS NULL OR NOT isfinite(@v) OR NOT regexp_full_match(@r, '{_PLAIN_AMOUNT}'))"
+                found[role] = sql, "TRY_CAST(@r AS DOUBLE)", bad
             elif kind == "DOUBLE":  # its text is plain when it has at most two decimals (and no exponent)
-                value = sql
-                bad = (
-                    f"({sql} IS NULL OR NOT isfinite({sql}) OR {sql} < 0 OR {sql} >= 1e15 OR round({sql}, 2) <> {sql})"
-                )
+                bad = "(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= 1e15 OR round(@v, 2) <> @v)"
+                found[role] = sql, "@r", bad
             elif kind in _INTEGER_TYPES or re.fullmatch(r"DECIMAL\([0-9]+,[012]\)", kind):  # its text is plain
-                value = f"CAST({sql} AS DOUBLE)"  # equal to the number its text reads as (tests check)
-                bad = f"({sql} IS NULL OR {sql} < 0 OR {sql} >= 1000000000000000)"
+                # equal to the number its text reads as (tests check)
+                found[role] = sql, "CAST(@r AS DOUBLE)", "(@r IS NULL OR @r < 0 OR @r >= 1000000000000000)"
             else:
                 return None
-            found[role] = value, bad
         else:  # a date
-            required = role == "order_date"
+            low, high = f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
             if kind == "VARCHAR":
-                # As _timestamp reads a plain 2026-01-31; a date in any other form takes the full reading.
-                value = (
-                    f"CASE WHEN length({text}) = 10 AND {text}[5] = '-' AND {text}[8] = '-' "
-                    f"THEN TRY_CAST({text} AS DATE) END"
-                )
-                low, high = f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
-                given = "true" if required else f"NOT ({text} IS NULL OR {text} = '')"
+                # 2026-01-31 exactly (its own text again) is what _timestamp reads with a plain cast.
+                value, odd = "TRY_CAST(@r AS DATE)", "@v IS NULL OR CAST(@v AS VARCHAR) <> @r OR "
             elif kind == "DATE":
-                value, low, high = sql, f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
-                given = "true" if required else f"{sql} IS NOT NULL"
+                value, odd = "@r", "@v IS NULL OR "
             elif kind in _TIMESTAMP_TYPES:  # in UTC when time-zone aware, as its text is (see _connect)
-                value, low, high = f"CAST({sql} AS TIMESTAMP)", f"TIMESTAMP {_FIRST_DAY}", f"TIMESTAMP {_PAST_LAST_DAY}"
-                given = "true" if required else f"{sql} IS NOT NULL"
+                value, odd = "CAST(@r AS TIMESTAMP)", "@v IS NULL OR "
+                low, high = f"TIMESTAMP {_FIRST_DAY}", f"TIMESTAMP {_PAST_LAST_DAY}"
             else:
                 return None
-            found[role] = value, f"({given} AND ({value} IS NULL OR {value} < {low} OR {value} >= {high}))"
+            given = "" if role == "order_date" else "@r IS NOT NULL AND "
+            found[role] = sql, value, f"({given}({odd}@v < {low} OR @v >= {high}))"
     return found
 
 
@@ -725,10 +713,19 @@ def _fast_orders(con, path: Path, opened: _Opened, fmt: Format, reading: Reading
     columns = _fast_columns(opened)
     if columns is None:
         return None
-    bad = " OR ".join(flag for _, flag in columns.values())
+    names = {"order_id": "id", "customer_id": "customer", "order_date": "placed", "amount": "value"}
+    names |= {"promised_date": "promised", "delivered_date": "delivered"}
 
-    def value(role: str, typed: str) -> str:
-        return columns[role][0] if role in columns else typed
+    def at(role: str, sql: str) -> str:  # a step's SQL over this role's columns
+        return sql.replace("@r", f"r_{names[role]}").replace("@v", names[role])
+
+    read = ", ".join(f"{sql} AS r_{names[role]}" for role, (sql, _, _) in columns.items())
+    typed = ", ".join(f"{at(role, value)} AS {names[role]}" for role, (_, value, _) in columns.items())
+    bad = " OR ".join(at(role, flag) for role, (_, _, flag) in columns.items())
+    given = {names[role] for role in columns}
+
+    def missing(name: str) -> str:
+        return name if name in given else "NULL::DATE"
 
     try:
         con.execute(
@@ -736,15 +733,9 @@ def _fast_orders(con, path: Path, opened: _Opened, fmt: Format, reading: Reading
             CREATE OR REPLACE TEMP TABLE orders AS
             SELECT id AS order_id, min(customer) AS customer_id, max(customer) AS other_customer,
                    min(placed) AS placed, max(placed) AS last_placed, strftime(min(placed), '%Y-%m') AS placed_month,
-                   sum(value) AS amount, CAST(max(promised) AS DATE) AS promised,
-                   CAST(max(delivered) AS DATE) AS delivered, bool_or(bad) AS bad
-            FROM (
-                SELECT {value("order_id", "NULL")} AS id, {value("customer_id", "NULL")} AS customer,
-                       {value("order_date", "NULL")} AS placed, {value("amount", "NULL")} AS value,
-                       {value("promised_date", "NULL::DATE")} AS promised,
-                       {value("delivered_date", "NULL::DATE")} AS delivered, {bad} AS bad
-                FROM {opened.reader}
-            )
+                   sum(value) AS amount, CAST(max({missing("promised")}) AS DATE) AS promised,
+                   CAST(max({missing("delivered")}) AS DATE) AS delivered, bool_or(bad) AS bad
+            FROM (SELECT *, {bad} AS bad FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader})))
             GROUP BY id
             """
         )
