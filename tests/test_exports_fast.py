@@ -191,3 +191,18 @@ def test_a_parquet_amount_with_more_decimals_or_a_nan_takes_the_full_reading(tmp
             f"FROM range(5)) TO '{parquet}' (FORMAT parquet)"
         )
         same_both_ways(parquet)
+
+
+@pytest.mark.parametrize("later", ["0012", " 12", "A-7", "12.0", "-12", "99999999999999999999"])
+def test_order_ids_read_as_numbers_start_again_as_text_at_one_written_otherwise(tmp_path, monkeypatch, later):
+    """ "0012" and "12" are two orders, as the full reading takes them; the first 2,048 ids are whole numbers."""
+    rows = [f"{n},c{n % 7},2026-0{1 + n % 9}-1{n % 10},{n % 50}.5" for n in range(1, 3001)]
+    rows.append(f"{later},c5,2026-01-12,1")
+    path = csv_file(tmp_path, rows, "order_id,customer_id,order_date,amount\n")
+    expected = same_both_ways(path)
+    if later == " 12":  # order 12 again, dated 2026-04-12 and 2026-01-12
+        assert "rows 13 and 3002: order '12' is dated 2026-04-12 and 2026-01-12" in expected
+        return
+    assert sum(m["count"] for m in expected.values()) == 3001
+    monkeypatch.setattr(exports, "_load", lambda *args: pytest.fail("the full reading was used"))
+    assert monthly_orders(path) == expected
