@@ -436,14 +436,24 @@ class Reading:
     notes: list[str] = field(default_factory=list)  #: what was read how, for the output
 
 
-def _load(
-    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
-) -> tuple[dict[str, str], _Rows]:
-    """Load ``path`` as ``lines``: its record number + 1 ``_row`` and, as text, the columns that
-    ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
+@dataclass(frozen=True)
+class _Opened:
+    """A file opened for DuckDB: how to read it, and which of its columns play which role."""
 
-    Returns ``{role: column}`` for the columns present.
-    """
+    reader: str  #: SQL reading the file (``read_csv(...)`` with every column as text, or ``read_parquet(...)``)
+    selectable: dict[str, str]  #: the file's column name -> SQL naming it in ``reader``
+    present: dict[str, str]  #: role -> the file's column, for the columns there
+    source: CsvFormat | None  #: ``None`` for Parquet
+    sheet_rows: list[int] | None  #: for a sheet, the row of each record
+    types: dict[str, str]  #: the file's column name -> its DuckDB type (every column VARCHAR but in Parquet)
+
+
+@contextlib.contextmanager
+def _opened(
+    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
+) -> Iterator[_Opened]:
+    """Check ``path`` and its columns (``pick(the file's columns)`` names ``{role: column}``, and
+    the roles that may be missing); the file stays readable by DuckDB inside the block."""
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -454,9 +464,11 @@ def _load(
         if suffix == ".parquet":
             reader = f"read_parquet('{_quote(link)}')"
             try:
-                columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+                described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
             except Exception:  # duckdb raises its own exception types
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
+            columns = [row[0] for row in described]
+            types = {row[0]: row[1] for row in described}
             selectable = {name: _identifier(name) for name in columns}
         else:
             if suffix in (".xlsx", ".xlsm"):
@@ -470,6 +482,7 @@ def _load(
             columns = source.header
             reader = _read_csv(source, source.read_from or link)
             selectable = {name: f"c{i}" for i, name in enumerate(columns)}
+            types = dict.fromkeys(columns, "VARCHAR")
         wanted, optional = pick(columns)
         present = {}
         for name, column in wanted.items():
@@ -482,16 +495,29 @@ def _load(
                     f"{path}: no column {column!r} (it has {', '.join(map(repr, columns))}); "
                     f"name the right one with {name}=YOUR COLUMN"
                 )
-        selected = ", ".join(f"CAST({selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
+        yield _Opened(reader, selectable, present, source, sheet_rows, types)
+
+
+def _load(
+    con, path: Path, pick: Callable[[list[str]], tuple[Mapping[str, str], tuple[str, ...]]], reading: Reading
+) -> tuple[dict[str, str], _Rows]:
+    """Load ``path`` as ``lines``: its record number + 1 ``_row`` and, as text, the columns that
+    ``pick(the file's columns)`` names (``{role: column}``, and the roles that may be missing).
+
+    Returns ``{role: column}`` for the columns present.
+    """
+    with _opened(con, path, pick, reading) as opened:
+        present, source = opened.present, opened.source
+        selected = ", ".join(f"CAST({opened.selectable[c]} AS VARCHAR) AS {name}" for name, c in present.items())
         try:
             # The engine keeps the file's order, so a record's number is its rowid (cheaper than a window).
-            con.execute(f"CREATE OR REPLACE TABLE raw_lines AS SELECT {selected} FROM {reader}")
+            con.execute(f"CREATE OR REPLACE TABLE raw_lines AS SELECT {selected} FROM {opened.reader}")
             con.execute("CREATE OR REPLACE VIEW lines AS SELECT rowid + 2 AS _row, * FROM raw_lines")
         except Exception as error:  # duckdb raises its own exception types
             if source is None:
                 raise ExportError(f"{path}: cannot be read as Parquet") from None
             raise _duckdb_failure(source, error) from None
-    return present, _Rows(path, source, sheet_rows, present)
+    return present, _Rows(path, source, opened.sheet_rows, present)
 
 
 def _typed(con, expressions: str) -> None:
@@ -611,6 +637,162 @@ def _check_dates(con, path: _Rows, column: str, typed: str, *, required: bool) -
     )
 
 
+_INTEGER_TYPES = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+)
+_TIMESTAMP_TYPES = frozenset(("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP WITH TIME ZONE"))
+_FIRST_DAY, _PAST_LAST_DAY = f"'{FIRST_YEAR}-01-01'", f"'{LAST_YEAR + 1}-01-01'"
+
+
+_PLAIN_AMOUNT = r"[0-9]+(\.[0-9]{1,2})?"
+"""An amount as most exports write it (:data:`nichekpi._dialect.PLAIN` without a sign or spaces)."""
+
+
+def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str, str]] | None:
+    """Per role: SQL reading the file's column (step 1), its value (step 2, over step 1's ``r``) and
+    whether the full reading would take that value otherwise or refuse it (step 3, over step 1's
+    ``r`` and step 2's ``v``); ``None`` when a column's type is not one read here."""
+    found = {}
+    for role, column in opened.present.items():
+        sql, kind = opened.selectable[column], opened.types[column]
+        if role in ("order_id", "customer_id"):
+            if kind == "VARCHAR":
+                value = "@r" if role == "order_id" else "NULLIF(NULLIF(@r, ''), '0')"
+                found[role] = f"TRIM({sql})", value, "(@r IS NULL OR @r = '')"
+            elif kind in _INTEGER_TYPES:
+                found[role] = sql, ("@r" if role == "order_id" else "NULLIF(@r, 0)"), "(@r IS NULL)"
+            else:
+                return None
+        elif role == "amount":
+            if kind == "VARCHAR":
+                # Such text is read as it is by the full reading when every amount is written so.
+                bad = f"(@v IS NULL OR NOT isfinite(@v) OR NOT regexp_full_match(@r, '{_PLAIN_AMOUNT}'))"
+                found[role] = sql, "TRY_CAST(@r AS DOUBLE)", bad
+            elif kind == "DOUBLE":  # its text is plain when it has at most two decimals (and no exponent)
+                bad = "(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= 1e15 OR round(@v, 2) <> @v)"
+                found[role] = sql, "@r", bad
+            elif kind in _INTEGER_TYPES or re.fullmatch(r"DECIMAL\([0-9]+,[012]\)", kind):  # its text is plain
+                # equal to the number its text reads as (tests check)
+                found[role] = sql, "CAST(@r AS DOUBLE)", "(@r IS NULL OR @r < 0 OR @r >= 1000000000000000)"
+            else:
+                return None
+        else:  # a date
+            low, high = f"DATE {_FIRST_DAY}", f"DATE {_PAST_LAST_DAY}"
+            if kind == "VARCHAR":
+                # 2026-01-31 exactly (its own text again) is what _timestamp reads with a plain cast.
+                value, odd = "TRY_CAST(@r AS DATE)", "@v IS NULL OR CAST(@v AS VARCHAR) <> @r OR "
+            elif kind == "DATE":
+                value, odd = "@r", "@v IS NULL OR "
+            elif kind in _TIMESTAMP_TYPES:  # in UTC when time-zone aware, as its text is (see _connect)
+                value, odd = "CAST(@r AS TIMESTAMP)", "@v IS NULL OR "
+                low, high = f"TIMESTAMP {_FIRST_DAY}", f"TIMESTAMP {_PAST_LAST_DAY}"
+            else:
+                return None
+            given = "" if role == "order_date" else "@r IS NOT NULL AND "
+            found[role] = sql, value, f"({given}({odd}@v < {low} OR @v >= {high}))"
+    return found
+
+
+def _fast_orders(con, path: Path, opened: _Opened, fmt: Format, reading: Reading) -> Monthly | None:
+    """The figures of a plain export in nichekpi's own columns, in one pass over the file, typed
+    columns read as they are; ``None`` when any value is one the full reading must look at (a
+    bad value, to be found and worded, or a number or date written another way)."""
+    present = opened.present
+    if (
+        fmt.id != "generic"
+        or fmt.leave_out
+        or fmt.amount_is != "line"
+        or fmt.signed
+        or fmt.customer_optional
+        or opened.sheet_rows is not None
+        or not set(present) <= set(ORDER_COLUMNS)
+        or "customer_id" not in present
+        or reading.decimal == ","
+    ):
+        return None
+    columns = _fast_columns(opened)
+    if columns is None:
+        return None
+    numbered = False
+    if opened.types[present["order_id"]] == "VARCHAR":
+        # Order numbers written as whole numbers are grouped as numbers (a smaller, faster table);
+        # an id written otherwise in the rest of the file makes the pass start again with text ids.
+        sql = opened.selectable[present["order_id"]]
+        try:
+            (numbered,) = con.execute(
+                f"SELECT COALESCE(bool_and(CAST(TRY_CAST(x AS BIGINT) AS VARCHAR) = x), false) "
+                f"FROM (SELECT {sql} AS x FROM {opened.reader} LIMIT 2048)"
+            ).fetchone()
+        except Exception:  # duckdb raises its own exception types; the full reading words the failure
+            return None
+    for numbers in (True, False) if numbered else (False,):
+        read = dict(columns)
+        if numbers:
+            read["order_id"] = sql, "TRY_CAST(@r AS BIGINT)", "(@v IS NULL OR CAST(@v AS VARCHAR) <> @r)"
+        found = _fast_pass(con, opened, read, numbers)
+        if found is None:
+            return None
+        refused, anonymous, odd_ids = found
+        if not odd_ids:
+            break
+    else:
+        return None
+    if refused:
+        con.execute("DROP TABLE orders")
+        return None
+    if anonymous:
+        reading.notes.append(
+            f"{path.name}: {_plural(anonymous, 'order')} without a customer id or e-mail: "
+            "counted in revenue and orders, not in customers"
+        )
+    return _figures(con, "delivered_date" in present)
+
+
+def _fast_pass(con, opened: _Opened, columns: dict[str, tuple[str, str, str]], numbers: bool) -> tuple | None:
+    """Table ``orders`` from one pass over the file, and the orders refused, without a customer, and
+    (with ``numbers``) whether an order id is not written as a whole number; ``None`` when DuckDB fails."""
+    names = {"order_id": "id", "customer_id": "customer", "order_date": "placed", "amount": "value"}
+    names |= {"promised_date": "promised", "delivered_date": "delivered"}
+
+    def at(role: str, sql: str) -> str:  # a step's SQL over this role's columns
+        return sql.replace("@r", f"r_{names[role]}").replace("@v", names[role])
+
+    read = ", ".join(f"{sql} AS r_{names[role]}" for role, (sql, _, _) in columns.items())
+    typed = ", ".join(f"{at(role, value)} AS {names[role]}" for role, (_, value, _) in columns.items())
+    flags = {role: at(role, flag) for role, (_, _, flag) in columns.items()}
+    odd = flags.pop("order_id") if numbers else "false"
+    bad = " OR ".join(flags.values())
+    given = {names[role] for role in columns}
+
+    def missing(name: str) -> str:
+        return name if name in given else "NULL::DATE"
+
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE orders AS
+            SELECT id AS order_id, min(customer) AS customer_id, strftime(min(placed), '%Y-%m') AS placed_month,
+                   sum(value) AS amount, CAST(max({missing("promised")}) AS DATE) AS promised,
+                   CAST(max({missing("delivered")}) AS DATE) AS delivered,
+                   bool_or(bad) OR COALESCE(min(customer) <> max(customer), false)
+                   OR COALESCE(CAST(max(placed) AS DATE) - CAST(min(placed) AS DATE) > {ORDER_SPAN_DAYS}, false)
+                   AS refused,
+                   bool_or(odd) AS odd
+            FROM (
+                SELECT *, {bad} AS bad, {odd} AS odd
+                FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader}))
+            )
+            GROUP BY id
+            """
+        )
+        return con.execute(
+            "SELECT count(*) FILTER (WHERE refused), count(*) FILTER (WHERE customer_id IS NULL), bool_or(odd) "
+            "FROM orders"
+        ).fetchone()
+    except Exception:  # duckdb raises its own exception types; the full reading words the failure
+        return None
+
+
 # -- orders ---------------------------------------------------------------------------------
 
 
@@ -647,6 +829,13 @@ def monthly_orders(
         return wanted, optional
 
     con = _connect()
+    if path.suffix.lower() in (".csv", ".txt", ".parquet"):
+        notes = list(reading.notes)
+        with _opened(con, path, pick, reading) as opened:
+            figures = _fast_orders(con, path, opened, chosen[0], reading)
+        if figures is not None:
+            return figures
+        reading.notes[:], chosen[:] = notes, []  # read again, in full, to find and word what is wrong
     present, rows = _load(con, path, pick, reading)
     fmt = chosen[0]
     order_level = fmt.amount_is == "order"
@@ -715,7 +904,12 @@ def monthly_orders(
         _first_order_without(con, rows, "customer_id IS NULL", role, "a customer id or an e-mail")
     _check_orders(con, rows)
     _leave_out(con, rows, fmt, reading)
-    completed_month = "strftime(delivered, '%Y-%m')" if "delivered_date" in present else "placed_month"
+    return _figures(con, "delivered_date" in present)
+
+
+def _figures(con, delivered: bool) -> Monthly:
+    """The monthly figures of table ``orders`` (one row per order, checked)."""
+    completed_month = "strftime(delivered, '%Y-%m')" if delivered else "placed_month"
     figures = con.execute(
         f"""
         WITH first_orders AS (

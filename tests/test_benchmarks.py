@@ -64,3 +64,9 @@ def test_templates_benchmark_prints_its_time_against_the_aim():
 def test_package_benchmark_prints_three_sizes_against_the_floor():
     lines = run_benchmark("bench_package.py", "--rows", "200", "--repeat", "1")  # checks the package it writes
     assert len([line for line in lines if line.rstrip().endswith("(aim 1.5x)")]) == 3
+
+
+def test_aggregate_benchmark_agrees_with_the_direct_query_and_prints_time_and_memory_ratios():
+    lines = run_benchmark("bench_aggregate.py", "--orders", "3000", "--repeat", "1")  # asserts equal figures
+    verdicts = [line for line in lines if "(aim 1.3x): " in line]
+    assert len(verdicts) == 2 and all("peak memory" in line for line in verdicts)
