@@ -24,14 +24,16 @@ no external entities), and then scanned once, tag by tag, in time linear in its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+import operator
 import posixpath
 import re
 import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -49,16 +51,24 @@ _TOKEN = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]++)((?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+)(/?)>",
     re.DOTALL,
 )
-_F_THEN = re.compile(rb"f[>/\s]")  # a literal first byte: the engine skips ahead at the speed of a search
+_BEFORE_F = frozenset(b"<:")
+_AFTER_F = frozenset(b">/ \t\n\r\f\v")  # what rb"f[>/\s]" allows after the f
 
 
 def _has_formula(data: bytes) -> bool:
     """Whether a worksheet's bytes hold an ``<f>`` element (``<f>``, ``<x:f t="shared"...``).
 
     A sheet without one has no formula, and a planner's large data sheet is then copied
-    without being read as XML; text that merely looks so only costs a closer look.
+    without being read as XML; text that merely looks so only costs a closer look. Each
+    "f" is found by ``bytes.find`` (memchr): a sheet of numbers has almost none.
     """
-    return any(data[m.start() - 1 : m.start()] in (b"<", b":") for m in _F_THEN.finditer(data))
+    find, end = data.find, len(data) - 1
+    at = find(b"f", 1)
+    while 0 < at < end:
+        if data[at - 1] in _BEFORE_F and data[at + 1] in _AFTER_F:
+            return True
+        at = find(b"f", at + 1)
+    return False
 
 
 _CHUNK = 256 * 1024  #: compressed bytes read at a time when a part is checked without being kept
@@ -116,6 +126,8 @@ def _attributes(text: str) -> dict[str, str]:
 
 
 def _without(attributes: str, name: str) -> str:
+    if name not in attributes:  # most cells have no t="...": no pattern to run
+        return attributes
     return re.sub(rf"""\s{re.escape(name)}\s*=\s*(?:"[^"]*"|'[^']*')""", "", attributes)
 
 
@@ -712,8 +724,8 @@ class Package:
             left_out -= len(out)
             crc = zlib.crc32(out, crc)
             if look_for_formulas and not found and out:
-                found = _has_formula(before + out)
-                before = out[-2:]
+                window = before + out  # the two bytes before: an <f> across two chunks is found
+                found, before = _has_formula(window), window[-2:]
 
         while left_in and left_out:
             chunk = archive.read(min(left_in, _CHUNK))
@@ -776,7 +788,15 @@ class Package:
             if cell.formula is not None and reference not in by_part.get(part, {})
         ]
         names = {n: target for n, target in self.names.items() if not n.lower().startswith("_xlnm.")}
-        values = evaluate_some(_Cells(self, by_part), names, targets)
+        # A plain dict of the sheets, so that the evaluator's look-ups cost no Python call: the
+        # sheets holding formulas to work out are read now (each of them is needed), the
+        # others only when a formula looks into them.
+        evaluated = {name for name, _row, _column in targets}
+        book: dict[str, object] = {}
+        for name, part in self.sheets.items():
+            build = functools.partial(self._evaluator_cells, part, by_part.get(part, {}))
+            book[name] = build() if name in evaluated else _LazySheet(build)
+        values = evaluate_some(book, names, targets)
         computed: dict[str, dict[str, object]] = {}
         for (name, row, column), value in values.items():
             computed.setdefault(self.sheets[name], {})[f"{column_letters(column)}{row}"] = value
@@ -844,24 +864,19 @@ def _text(value: str) -> object:
     return UNKNOWN if value.startswith("=") else value
 
 
-class _Cells(Mapping):
-    """Sheet name -> its cells for the evaluator, each sheet read only when a formula needs it."""
+class _LazySheet:
+    """A sheet's cells for the evaluator, read at the first look-up into it: a sheet that
+    no formula reads (a planner's data) is never read as XML."""
 
-    def __init__(self, package: Package, numbers: Mapping[str, Mapping[str, float]]):
-        self._package, self._numbers = package, numbers
-        self._built: dict[str, dict[tuple[int, int], object]] = {}
+    __slots__ = ("_build", "_cells")
 
-    def __getitem__(self, sheet: str) -> dict[tuple[int, int], object]:
-        if sheet not in self._built:
-            part = self._package.sheets[sheet]
-            self._built[sheet] = self._package._evaluator_cells(part, self._numbers.get(part, {}))
-        return self._built[sheet]
+    def __init__(self, build: Callable[[], dict[tuple[int, int], object]]):
+        self._build, self._cells = build, None
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._package.sheets)
-
-    def __len__(self) -> int:
-        return len(self._package.sheets)
+    def get(self, key: tuple[int, int], default: object = None) -> object:
+        if self._cells is None:
+            self._cells = self._build()
+        return self._cells.get(key, default)
 
 
 def _copy_of(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -884,6 +899,8 @@ def _edit_sheet(
     computed = computed or {}
     edits: list[tuple[int, int, str]] = []  # (start, end, new text)
     for reference, cell in sheet.cells.items():
+        if cell.formula is None and reference not in numbers:
+            continue
         if reference in numbers:
             attributes = _without(cell.attributes, "t").rstrip()
             number = _number_text(numbers[reference])
@@ -892,6 +909,9 @@ def _edit_sheet(
             kind, value = _cached(computed[reference])
             attributes = _without(cell.attributes, "t").rstrip() + (f' t="{kind}"' if kind else "")
             edits.append((cell.start, cell.head, f"<{cell.name}{attributes}>"))
+            if len(cell.values) == 1 and cell.values[0][0] == cell.formula_end:  # <f>..</f><v>..</v>: replaced
+                edits.append((cell.formula_end, cell.values[0][1], f"<{p}v>{value}</{p}v>"))
+                continue
             edits.extend((start, end, "") for start, end in cell.values)
             edits.append((cell.formula_end, cell.formula_end, f"<{p}v>{value}</{p}v>"))
         elif cell.formula is not None and reference not in keep:
@@ -947,9 +967,12 @@ def _tag_name(start_tag_body: str) -> str:
     return start_tag_body.split(None, 1)[0]
 
 
+_SPAN = operator.itemgetter(0, 1)
+
+
 def _applied(text: str, edits: list[tuple[int, int, str]]) -> str:
     pieces, last = [], 0
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+    for start, end, new in sorted(edits, key=_SPAN):
         pieces.append(text[last:start])
         pieces.append(new)
         last = max(last, end)
