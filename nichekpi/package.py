@@ -24,14 +24,16 @@ no external entities), and then scanned once, tag by tag, in time linear in its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+import operator
 import posixpath
 import re
 import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -49,18 +51,27 @@ _TOKEN = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)([^\s/>!?]++)((?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+)(/?)>",
     re.DOTALL,
 )
-_F_THEN = re.compile(rb"f[>/\s]")  # a literal first byte: the engine skips ahead at the speed of a search
+_BEFORE_F = frozenset(b"<:")
+_AFTER_F = frozenset(b">/ \t\n\r\f\v")  # what rb"f[>/\s]" allows after the f
 
 
 def _has_formula(data: bytes) -> bool:
     """Whether a worksheet's bytes hold an ``<f>`` element (``<f>``, ``<x:f t="shared"...``).
 
     A sheet without one has no formula, and a planner's large data sheet is then copied
-    without being read as XML; text that merely looks so only costs a closer look.
+    without being read as XML; text that merely looks so only costs a closer look. Each
+    "f" is found by ``bytes.find`` (memchr): a sheet of numbers has almost none.
     """
-    return any(data[m.start() - 1 : m.start()] in (b"<", b":") for m in _F_THEN.finditer(data))
+    find, end = data.find, len(data) - 1
+    at = find(b"f", 1)
+    while 0 < at < end:
+        if data[at - 1] in _BEFORE_F and data[at + 1] in _AFTER_F:
+            return True
+        at = find(b"f", at + 1)
+    return False
 
 
+_CHUNK = 256 * 1024  #: compressed bytes read at a time when a part is checked without being kept
 _R = re.compile(r"""\sr\s*=\s*["']([^"']*)""")
 _T = re.compile(r"""\st\s*=\s*["']([^"']*)""")
 
@@ -115,6 +126,8 @@ def _attributes(text: str) -> dict[str, str]:
 
 
 def _without(attributes: str, name: str) -> str:
+    if name not in attributes:  # most cells have no t="...": no pattern to run
+        return attributes
     return re.sub(rf"""\s{re.escape(name)}\s*=\s*(?:"[^"]*"|'[^']*')""", "", attributes)
 
 
@@ -206,6 +219,100 @@ class _Sheet:
     data: tuple[int, int, int]  #: <sheetData>: start, end, position of </sheetData> (-1 when empty)
 
 
+_P = r"(?:[\w.-]+:)?"  # a prefix
+_A = r"""(?:[^>"'/]++|"[^"]*+"|'[^']*+'|/(?!>))*+"""  # a tag's attributes, as _TOKEN reads them
+#: What a sheetData of plain rows holds, one element at a time: a whole cell (a start tag,
+#: an optional <f>, an optional <v>, text without markup), a row's start tag, a row's end
+#: tag, or the end of the sheetData. Anything else (an inline string, a comment, an
+#: extension) does not match, and the sheet is read tag by tag instead.
+_ROWS = re.compile(
+    rf"""\s*+(?:
+      (?P<c><(?P<cn>{_P}c)(?=[\s/>])(?P<ca>(?:\s++r="(?P<r>(?P<rc>[A-Z]{{1,3}})[1-9][0-9]*+)"(?=[\s/>]))?{_A})(?:/>|>(?P<body>
+          (?P<f><{_P}f(?=[\s/>])(?P<fa>{_A})(?:/>|>(?P<ft>[^<]*+)</{_P}f\s*+>))?
+          (?P<v><{_P}v(?=[\s/>]){_A}(?:/>|>(?P<vt>[^<]*+)</{_P}v\s*+>))?
+      )</{_P}c\s*+>))
+    | (?P<row><{_P}row(?=[\s/>])(?P<ra>{_A})(?P<re>/?)>)
+    | (?P<end></{_P}row\s*+>)
+    | (?P<close></{_P}sheetData\s*+>)
+    )""",
+    re.VERBOSE,
+)
+
+
+_COLUMNS = {column_letters(n): n for n in range(1, 703)}  # A to ZZ
+
+
+def _scan_rows(
+    text: str, position: int, where: str, previous: int
+) -> tuple[list[_Row], dict[str, _Cell], int, int] | None:
+    """The rows and cells of a sheetData whose start tag ends at ``position``, as
+    :func:`_scan_sheet` reads them tag by tag, with its end tag's start and end; ``None``
+    when it holds anything but rows of plain cells. ``previous``: the row number before."""
+    rows: list[_Row] = []
+    cells: dict[str, _Cell] = {}
+    row: _Row | None = None
+    match_at = _ROWS.match
+    unescape = html.unescape
+    while True:
+        match = match_at(text, position)
+        if match is None:
+            return None
+        position = match.end()
+        start = match.start("c")
+        if start >= 0:
+            if row is None:
+                return None
+            attributes, key = match["ca"], match["r"]
+            given = None if key else _R.search(attributes)
+            if key:  # r="D5" first, as Excel, LibreOffice and openpyxl write it
+                letters = match["rc"]
+                number, column = int(key[len(letters) :]), _COLUMNS.get(letters) or column_number(letters)
+            elif given:
+                reference = _REFERENCE.match(given[1])
+                if reference is None:
+                    raise PackageError(f"{where}: a cell has the reference {given[1]!r}")
+                number, column = int(reference[2]), column_number(reference[1])
+                key = given[1] if "$" not in given[1] and reference[2][0] != "0" else None
+            else:
+                number, column = row.number, (row.cells[-1].column + 1 if row.cells else 1)
+            kind = _T.search(attributes) if "t" in attributes else None
+            head = match.start("body")
+            cell = _Cell(
+                match["cn"], start, position, attributes, number, column,
+                kind=kind[1] if kind else "n", head=head if head >= 0 else position,
+            )  # fmt: skip
+            if match.start("f") >= 0:
+                formula = match["ft"]
+                cell.formula = "" if formula is None else unescape(formula)
+                kind = _T.search(match["fa"])
+                cell.formula_kind = kind[1] if kind else "normal"
+                cell.formula_end = match.end("f")
+            if match.start("v") >= 0:
+                cell.values.append(match.span("v"))
+                value = match["vt"]
+                cell.value = "" if value is None else unescape(value)
+            row.cells.append(cell)
+            cells[key or f"{column_letters(column)}{number}"] = cell
+        elif match.start("row") >= 0:
+            if row is not None:
+                return None
+            attributes = match["ra"]
+            given = _R.search(attributes)
+            number = int(given[1]) if given and given[1].isdigit() else (rows[-1].number if rows else previous) + 1
+            found = _Row(number, match.start("row"), position, -1, attributes)
+            rows.append(found)
+            if not match["re"]:
+                row = found
+        elif match.start("end") >= 0:
+            if row is None:
+                return None
+            row.end, row.inner, row = position, match.start("end"), None
+        else:
+            if row is not None:
+                return None
+            return rows, cells, match.start("close"), position
+
+
 def _scan_sheet(text: str, where: str) -> _Sheet:
     """The cells and rows of a worksheet, in one pass over its tags.
 
@@ -219,73 +326,84 @@ def _scan_sheet(text: str, where: str) -> _Sheet:
     stack: list[tuple[str, int, int]] = []  # (local name, start, end of start tag) of the open elements
     row: _Row | None = None
     cell: _Cell | None = None
-    for match in _TOKEN.finditer(text):
-        closing, name, attributes, empty = match.groups()
-        if name is None:
-            continue
-        start, end = match.span()
-        local = name.rpartition(":")[2]
-        level = len(stack)
-        if not closing:
-            if prefix is None:
-                prefix = name[: len(name) - len(local)]
-            if level == 1 and local == "sheetData":
-                in_data = not empty
-                data = (start, end, -1) if empty else None
-            elif level == 2 and in_data and local == "row":
-                given = _R.search(attributes)
-                number = int(given[1]) if given and given[1].isdigit() else (rows[-1].number + 1 if rows else 1)
-                row = _Row(number, start, end, -1, attributes)
-                rows.append(row)
-                if empty:
-                    row = None
-            elif level == 3 and row is not None and local == "c":
-                given = _R.search(attributes)
-                if given:
-                    reference = _REFERENCE.match(given[1])
-                    if reference is None:
-                        raise PackageError(f"{where}: a cell has the reference {given[1]!r}")
-                    number, column = int(reference[2]), column_number(reference[1])
-                else:
-                    number, column = row.number, (row.cells[-1].column + 1 if row.cells else 1)
-                kind = _T.search(attributes)
-                cell = _Cell(name, start, end, attributes, number, column, kind=kind[1] if kind else "n", head=end)
-                row.cells.append(cell)
-                cells[f"{column_letters(column)}{number}"] = cell
-                if empty:
-                    cell = None
-            elif level == 4 and cell is not None:
-                if local == "f":
-                    cell.formula = ""
+    position: int | None = 0
+    while position is not None:  # once, and again after a sheetData read by _scan_rows
+        restart = None
+        for match in _TOKEN.finditer(text, position):
+            closing, name, attributes, empty = match.groups()
+            if name is None:
+                continue
+            start, end = match.span()
+            local = name.rpartition(":")[2]
+            level = len(stack)
+            if not closing:
+                if prefix is None:
+                    prefix = name[: len(name) - len(local)]
+                if level == 1 and local == "sheetData":
+                    in_data = not empty
+                    data = (start, end, -1) if empty else None
+                    found = None if empty else _scan_rows(text, end, where, rows[-1].number if rows else 0)
+                    if found is not None:  # the usual rows and cells, read a cell at a time
+                        found_rows, found_cells, close_start, close_end = found
+                        rows.extend(found_rows)
+                        cells.update(found_cells)
+                        data, in_data, restart = (start, close_end, close_start), False, close_end
+                        break
+                elif level == 2 and in_data and local == "row":
+                    given = _R.search(attributes)
+                    number = int(given[1]) if given and given[1].isdigit() else (rows[-1].number + 1 if rows else 1)
+                    row = _Row(number, start, end, -1, attributes)
+                    rows.append(row)
+                    if empty:
+                        row = None
+                elif level == 3 and row is not None and local == "c":
+                    given = _R.search(attributes)
+                    if given:
+                        reference = _REFERENCE.match(given[1])
+                        if reference is None:
+                            raise PackageError(f"{where}: a cell has the reference {given[1]!r}")
+                        number, column = int(reference[2]), column_number(reference[1])
+                    else:
+                        number, column = row.number, (row.cells[-1].column + 1 if row.cells else 1)
                     kind = _T.search(attributes)
-                    cell.formula_kind = kind[1] if kind else "normal"
+                    cell = _Cell(name, start, end, attributes, number, column, kind=kind[1] if kind else "n", head=end)
+                    row.cells.append(cell)
+                    cells[f"{column_letters(column)}{number}"] = cell
+                    if empty:
+                        cell = None
+                elif level == 4 and cell is not None:
+                    if local == "f":
+                        cell.formula = ""
+                        kind = _T.search(attributes)
+                        cell.formula_kind = kind[1] if kind else "normal"
+                        cell.formula_end = end
+                    elif local == "v":
+                        cell.values.append((start, end))
+                        cell.value = cell.value if cell.value is not None else ""
+                if not empty:
+                    stack.append((local, start, end))
+                continue
+            local_open, open_start, open_end = stack.pop()
+            level -= 1
+            if level == 4 and cell is not None:
+                if local_open == "f":
+                    cell.formula = html.unescape(text[open_end:start])
                     cell.formula_end = end
-                elif local == "v":
-                    cell.values.append((start, end))
-                    cell.value = cell.value if cell.value is not None else ""
-            if not empty:
-                stack.append((local, start, end))
-            continue
-        local_open, open_start, open_end = stack.pop()
-        level -= 1
-        if level == 4 and cell is not None:
-            if local_open == "f":
-                cell.formula = html.unescape(text[open_end:start])
-                cell.formula_end = end
-            elif local_open == "v":
-                cell.values[-1] = (open_start, end)
-                cell.value = html.unescape(text[open_end:start])
-        elif level == 3 and cell is not None:
-            cell.end = end
-            cell = None
-        elif level == 2 and row is not None:
-            row.end, row.inner = end, start
-            row = None
-        elif level == 1 and in_data:
-            data = (open_start, end, start)
-            in_data = False
-        if cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
-            cell.value = (cell.value or "") + html.unescape(text[open_end:start])
+                elif local_open == "v":
+                    cell.values[-1] = (open_start, end)
+                    cell.value = html.unescape(text[open_end:start])
+            elif level == 3 and cell is not None:
+                cell.end = end
+                cell = None
+            elif level == 2 and row is not None:
+                row.end, row.inner = end, start
+                row = None
+            elif level == 1 and in_data:
+                data = (open_start, end, start)
+                in_data = False
+            if cell is not None and local_open == "t" and cell.kind == "inlineStr" and stack[-1][0] != "rPh":
+                cell.value = (cell.value or "") + html.unescape(text[open_end:start])
+        position = restart
     if data is None:
         raise PackageError(f"{where} is not a worksheet (it has no sheetData)")
     return _Sheet(text, prefix or "", cells, rows, data)
@@ -317,6 +435,8 @@ class Package:
         self._data: dict[str, bytes] = {}
         self._texts: dict[str, str] = {}
         self._sheets: dict[str, _Sheet] = {}
+        self._formulas: dict[str, bool] = {}  # part -> whether it holds an <f> element
+        self._sound: set[str] = set()  # parts whose CRC was checked without keeping their bytes
         self.workbook_part = self._main_part()
         text = self.text(self.workbook_part)
         rels = self._relationships(self.workbook_part)
@@ -554,30 +674,87 @@ class Package:
     def _edited_sheets(self, by_part: Mapping[str, Mapping[str, float]]) -> list[str]:
         """The worksheets to edit: those that get numbers, and those with formulas (their cached results).
 
-        A sheet without any ``<f>`` element is left as it is without being read as XML:
-        a planner's large data sheet costs only its copy.
+        A sheet without any ``<f>`` element is left as it is without being read as XML: a
+        planner's large data sheet costs only its check (:meth:`_stream`) and its copy.
         """
-        return [
-            part for part in dict.fromkeys(self.sheets.values()) if part in by_part or _has_formula(self._read(part))
-        ]
+        return [part for part in dict.fromkeys(self.sheets.values()) if part in by_part or self._has_formulas(part)]
 
-    def _copy_compressed(self, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
-        """Copy a part unchanged: its compressed bytes as they are, once their checksum is verified.
+    def _has_formulas(self, part: str) -> bool:
+        if part not in self._formulas:
+            if part not in self.names_of_parts:
+                raise PackageError(f"{self.path}: the workbook has no part {part}")
+            if part in self._data or self._archive.getinfo(part).file_size <= _CHUNK * 4:
+                self._formulas[part] = _has_formula(self._read(part))  # a template's sheet: read it, once
+            else:  # a large sheet, most often a planner's data without formulas: checked, not kept
+                try:
+                    self._formulas[part] = self._stream(self._archive.getinfo(part), look_for_formulas=True)
+                except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+                    raise PackageError(f"{self.path}: the part {part} is damaged ({error})") from None
+                except OSError as error:
+                    raise PackageError(f"{self.path}: cannot read it ({error.strerror or error})") from None
+        return self._formulas[part]
 
-        Decompressing to check the CRC is far cheaper than compressing again, and a damaged
-        part is refused rather than copied.
-        """
-        if info.filename not in self._data:
-            with self._archive.open(info) as source:  # reads to the end: zipfile checks the CRC there
-                while source.read(1024 * 1024):
-                    pass
+    def _data_offset(self, info: zipfile.ZipInfo) -> int:
+        """Where a part's compressed bytes start, after its local header."""
         archive = self._archive.fp
         archive.seek(info.header_offset)
         header = archive.read(30)
         if header[:4] != b"PK\x03\x04":
             raise zipfile.BadZipFile(f"no local header for {info.filename}")
         name_length, extra_length = struct.unpack("<HH", header[26:30])
-        archive.seek(info.header_offset + 30 + name_length + extra_length)
+        return info.header_offset + 30 + name_length + extra_length
+
+    def _stream(self, info: zipfile.ZipInfo, *, look_for_formulas: bool = False) -> bool:
+        """Check a part's CRC as :mod:`zipfile` does when it reads it, without keeping its bytes.
+
+        It is decompressed in chunks, each checksummed and dropped: the cost is the
+        decompression alone, and the memory a chunk. With ``look_for_formulas``, returns
+        whether the part holds an ``<f>`` element (as :func:`_has_formula`); a part found
+        sound is not decompressed again when it is copied.
+        """
+        archive = self._archive.fp
+        archive.seek(self._data_offset(info))
+        decompressor = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        crc, left_in, left_out, before, found = 0, info.compress_size, info.file_size, b"", False
+
+        def take(out: bytes) -> None:
+            nonlocal crc, left_out, before, found
+            if len(out) > left_out:
+                out = out[:left_out]
+            left_out -= len(out)
+            crc = zlib.crc32(out, crc)
+            if look_for_formulas and not found and out:
+                window = before + out  # the two bytes before: an <f> across two chunks is found
+                found, before = _has_formula(window), window[-2:]
+
+        while left_in and left_out:
+            chunk = archive.read(min(left_in, _CHUNK))
+            if not chunk:
+                raise EOFError(f"{info.filename} ends early")
+            left_in -= len(chunk)
+            if decompressor is None:
+                take(chunk)
+                continue
+            while chunk and left_out:
+                take(decompressor.decompress(chunk, _CHUNK * 4))
+                chunk = decompressor.unconsumed_tail
+        if decompressor is not None and left_out:
+            take(decompressor.flush())
+        if crc != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        self._sound.add(info.filename)
+        return found
+
+    def _copy_compressed(self, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+        """Copy a part unchanged: its compressed bytes as they are, once their checksum is verified.
+
+        Decompressing to check the CRC (:meth:`_stream`) is far cheaper than compressing
+        again, and a damaged part is refused rather than copied.
+        """
+        if info.filename not in self._data and info.filename not in self._sound:
+            self._stream(info)
+        archive = self._archive.fp
+        archive.seek(self._data_offset(info))
         target = _copy_of(info)
         target.CRC, target.compress_size, target.file_size = info.CRC, info.compress_size, info.file_size
         target.flag_bits = info.flag_bits & ~0x08  # the sizes go in the header: no data descriptor
@@ -611,7 +788,15 @@ class Package:
             if cell.formula is not None and reference not in by_part.get(part, {})
         ]
         names = {n: target for n, target in self.names.items() if not n.lower().startswith("_xlnm.")}
-        values = evaluate_some(_Cells(self, by_part), names, targets)
+        # A plain dict of the sheets, so that the evaluator's look-ups cost no Python call: the
+        # sheets holding formulas to work out are read now (each of them is needed), the
+        # others only when a formula looks into them.
+        evaluated = {name for name, _row, _column in targets}
+        book: dict[str, object] = {}
+        for name, part in self.sheets.items():
+            build = functools.partial(self._evaluator_cells, part, by_part.get(part, {}))
+            book[name] = build() if name in evaluated else _LazySheet(build)
+        values = evaluate_some(book, names, targets)
         computed: dict[str, dict[str, object]] = {}
         for (name, row, column), value in values.items():
             computed.setdefault(self.sheets[name], {})[f"{column_letters(column)}{row}"] = value
@@ -679,24 +864,19 @@ def _text(value: str) -> object:
     return UNKNOWN if value.startswith("=") else value
 
 
-class _Cells(Mapping):
-    """Sheet name -> its cells for the evaluator, each sheet read only when a formula needs it."""
+class _LazySheet:
+    """A sheet's cells for the evaluator, read at the first look-up into it: a sheet that
+    no formula reads (a planner's data) is never read as XML."""
 
-    def __init__(self, package: Package, numbers: Mapping[str, Mapping[str, float]]):
-        self._package, self._numbers = package, numbers
-        self._built: dict[str, dict[tuple[int, int], object]] = {}
+    __slots__ = ("_build", "_cells")
 
-    def __getitem__(self, sheet: str) -> dict[tuple[int, int], object]:
-        if sheet not in self._built:
-            part = self._package.sheets[sheet]
-            self._built[sheet] = self._package._evaluator_cells(part, self._numbers.get(part, {}))
-        return self._built[sheet]
+    def __init__(self, build: Callable[[], dict[tuple[int, int], object]]):
+        self._build, self._cells = build, None
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._package.sheets)
-
-    def __len__(self) -> int:
-        return len(self._package.sheets)
+    def get(self, key: tuple[int, int], default: object = None) -> object:
+        if self._cells is None:
+            self._cells = self._build()
+        return self._cells.get(key, default)
 
 
 def _copy_of(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -719,6 +899,8 @@ def _edit_sheet(
     computed = computed or {}
     edits: list[tuple[int, int, str]] = []  # (start, end, new text)
     for reference, cell in sheet.cells.items():
+        if cell.formula is None and reference not in numbers:
+            continue
         if reference in numbers:
             attributes = _without(cell.attributes, "t").rstrip()
             number = _number_text(numbers[reference])
@@ -727,6 +909,9 @@ def _edit_sheet(
             kind, value = _cached(computed[reference])
             attributes = _without(cell.attributes, "t").rstrip() + (f' t="{kind}"' if kind else "")
             edits.append((cell.start, cell.head, f"<{cell.name}{attributes}>"))
+            if len(cell.values) == 1 and cell.values[0][0] == cell.formula_end:  # <f>..</f><v>..</v>: replaced
+                edits.append((cell.formula_end, cell.values[0][1], f"<{p}v>{value}</{p}v>"))
+                continue
             edits.extend((start, end, "") for start, end in cell.values)
             edits.append((cell.formula_end, cell.formula_end, f"<{p}v>{value}</{p}v>"))
         elif cell.formula is not None and reference not in keep:
@@ -782,9 +967,12 @@ def _tag_name(start_tag_body: str) -> str:
     return start_tag_body.split(None, 1)[0]
 
 
+_SPAN = operator.itemgetter(0, 1)
+
+
 def _applied(text: str, edits: list[tuple[int, int, str]]) -> str:
     pieces, last = [], 0
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+    for start, end, new in sorted(edits, key=_SPAN):
         pieces.append(text[last:start])
         pieces.append(new)
         last = max(last, end)
