@@ -4,14 +4,16 @@ The pure core is here: the formulas (:mod:`nichekpi.formulas`), the catalog of
 business types and their benchmarks (:mod:`nichekpi.catalog`) and the tiers. The
 Excel functions, the template workbooks and the command line are thin layers on it.
 
-The names below are imported on first use (``nichekpi.csat``, ``from nichekpi import
-*``), so that ``import nichekpi`` alone, which ``python -m nichekpi --help`` does,
-loads none of the modules.
+The catalog's and the errors' names are imported on first use (``nichekpi.tier``),
+so that ``import nichekpi`` alone, which ``python -m nichekpi --help`` does, loads no
+catalog; the formulas module is imported (its formulas are compiled on first use).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from nichekpi.formulas import __all__ as _formulas_all  # cheap: each formula is compiled on first use
 
 if TYPE_CHECKING:
     from nichekpi.catalog import TIERS, Catalog, Kpi, default_catalog, load_business_file, tier
@@ -20,31 +22,7 @@ if TYPE_CHECKING:
 
 _FROM_CATALOG = ("TIERS", "Catalog", "Kpi", "default_catalog", "load_business_file", "tier")
 _FROM_ERRORS = ("CatalogError", "KpiError", "KpiInputError", "UnknownNameError")
-_FROM_FORMULAS = (
-    "FORMULAS",
-    "average_order_value",
-    "average_revenue_per_user",
-    "average_time",
-    "completion_rate",
-    "conversion_rate",
-    "count",
-    "csat",
-    "csat_from_ratings",
-    "customer_acquisition_cost",
-    "growth_rate",
-    "material_efficiency",
-    "mean_rating",
-    "nps",
-    "nps_from_scores",
-    "on_time_rate",
-    "per_unit",
-    "placement_rate",
-    "repeat_rate",
-    "retention_rate",
-    "revision_rate",
-    "upload_order_ratio",
-)
-"""``nichekpi.formulas.__all__``, written out so that it is known without importing them (a test compares the two)."""
+_FROM_FORMULAS = tuple(_formulas_all)
 
 __all__ = [
     "TIERS",
