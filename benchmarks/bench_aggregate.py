@@ -44,17 +44,9 @@ def write_orders(folder: Path, n: int) -> dict[str, Path]:
     import duckdb
 
     con = duckdb.connect()
-    con.execute(
-        f"""
-        CREATE TABLE generated AS
-        SELECT range AS order_id, 'c' || (hash(range) % {max(1, n // 4)}) AS customer_id,
-               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT) AS order_date,
-               round(10 + (hash(range * 13) % 50000) / 100.0, 2) AS amount,
-               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + 21) AS promised_date,
-               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + (hash(range * 3) % 30)::INT) AS delivered_date
-        FROM range({n})
-        """
-    )
+    from bench_refresh import orders_query
+
+    con.execute(f"CREATE TABLE generated AS {orders_query(n)}")
     paths = {"csv": folder / "orders.csv", "parquet": folder / "orders.parquet"}
     con.execute(f"COPY generated TO '{paths['csv']}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY generated TO '{paths['parquet']}' (FORMAT PARQUET)")

@@ -122,20 +122,13 @@ def evaluation(path: Path, numbers) -> tuple[dict, dict, list]:
         by_part: dict[str, dict[str, float]] = {}
         for (sheet, reference), value in numbers.items():
             by_part.setdefault(package.sheet_part(sheet), {})[reference] = value
+        targets, names = package._to_evaluate(by_part)
         edited = set(package._edited_sheets(by_part))
         cells = {
             name: package._evaluator_cells(part, by_part.get(part, {}))
             for name, part in package.sheets.items()
             if part in edited
         }
-        targets = [
-            (name, cell.row, cell.column)
-            for name, part in package.sheets.items()
-            if part in edited
-            for reference, cell in package._sheet(part).cells.items()
-            if cell.formula is not None and reference not in by_part.get(part, {})
-        ]
-        names = {n: t for n, t in package.names.items() if not n.lower().startswith("_xlnm.")}
     return cells, names, targets
 
 

@@ -25,19 +25,20 @@ import pandas as pd  # noqa: E402
 from nichekpi.exports import monthly_orders  # noqa: E402
 
 
+def orders_query(n: int) -> str:
+    """``n`` synthetic orders in nichekpi's generic columns, as a DuckDB query (bench_aggregate.py uses it too)."""
+    return f"""
+        SELECT range AS order_id, 'c' || (hash(range) % {max(1, n // 4)}) AS customer_id,
+               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT) AS order_date,
+               round(10 + (hash(range * 13) % 50000) / 100.0, 2) AS amount,
+               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + 21) AS promised_date,
+               (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + (hash(range * 3) % 30)::INT) AS delivered_date
+        FROM range({n})
+    """
+
+
 def write_orders(path: Path, n: int) -> None:
-    duckdb.sql(
-        f"""
-        COPY (
-            SELECT range AS order_id, 'c' || (hash(range) % {max(1, n // 4)}) AS customer_id,
-                   (DATE '2026-01-01' + (hash(range * 7) % 365)::INT) AS order_date,
-                   round(10 + (hash(range * 13) % 50000) / 100.0, 2) AS amount,
-                   (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + 21) AS promised_date,
-                   (DATE '2026-01-01' + (hash(range * 7) % 365)::INT + (hash(range * 3) % 30)::INT) AS delivered_date
-            FROM range({n})
-        ) TO '{path}' (HEADER, DELIMITER ',')
-        """
-    )
+    duckdb.sql(f"COPY ({orders_query(n)}) TO '{path}' (HEADER, DELIMITER ',')")
 
 
 def pandas_orders(path: Path) -> dict[str, dict[str, float]]:

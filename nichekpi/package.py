@@ -779,15 +779,7 @@ class Package:
         and the formulas that need only them, get a value; the others (a planner's own
         functions, shared or array formulas) are left out, and lose their cached value.
         """
-        with_formulas = set(self._edited_sheets(by_part))
-        targets = [
-            (name, cell.row, cell.column)
-            for name, part in self.sheets.items()
-            if part in with_formulas
-            for reference, cell in self._sheet(part).cells.items()
-            if cell.formula is not None and reference not in by_part.get(part, {})
-        ]
-        names = {n: target for n, target in self.names.items() if not n.lower().startswith("_xlnm.")}
+        targets, names = self._to_evaluate(by_part)
         # A plain dict of the sheets, so that the evaluator's look-ups cost no Python call: the
         # sheets holding formulas to work out are read now (each of them is needed), the
         # others only when a formula looks into them.
@@ -801,6 +793,19 @@ class Package:
         for (name, row, column), value in values.items():
             computed.setdefault(self.sheets[name], {})[f"{column_letters(column)}{row}"] = value
         return computed
+
+    def _to_evaluate(self, by_part: Mapping[str, Mapping[str, float]]) -> tuple[list[tuple[str, int, int]], dict]:
+        """The formula cells whose value is to be worked out, as (sheet, row, column), and the defined names."""
+        with_formulas = set(self._edited_sheets(by_part))
+        targets = [
+            (name, cell.row, cell.column)
+            for name, part in self.sheets.items()
+            if part in with_formulas
+            for reference, cell in self._sheet(part).cells.items()
+            if cell.formula is not None and reference not in by_part.get(part, {})
+        ]
+        names = {n: target for n, target in self.names.items() if not n.lower().startswith("_xlnm.")}
+        return targets, names
 
     def _evaluator_cells(self, part: str, numbers: Mapping[str, float]) -> dict[tuple[int, int], object]:
         """A sheet's cells as :func:`nichekpi._evaluate.evaluate_some` reads them, with ``numbers`` written."""
