@@ -66,10 +66,12 @@ class _Range:
 
 # Possessive runs (``*+``, ``++``) where giving characters back can never make a match
 # (the next character could not follow them anyway): the same tokens, without backtracking.
+_STRING = r'(?P<str>"(?:[^"]|"")*")'
+_REF = r"(?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*+)!)?\$?[A-Z]{1,3}+\$?\d++(?::\$?[A-Z]{1,3}+\$?\d++)?)(?![\w.(!])"
 _TOKEN = re.compile(
-    r"""\s*(?:
-    (?P<str>"(?:[^"]|"")*")
-  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*+)!)?\$?[A-Z]{1,3}+\$?\d++(?::\$?[A-Z]{1,3}+\$?\d++)?)(?![\w.(!])
+    rf"""\s*(?:
+    {_STRING}
+  | {_REF}
   | (?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
   | (?P<func>[A-Za-z_][\w.]*+)\(
   | (?P<name>[A-Za-z_][\w.]*+)
@@ -208,8 +210,52 @@ def _range(text: str, sheet: str) -> _Range:
 
 @functools.lru_cache(maxsize=65536)
 def _parsed(formula: str, sheet: str):
-    """A formula's tree, parsed once: the five templates share most of their formulas' texts."""
-    return _Parser(formula, sheet).parse()
+    """A formula's tree, parsed once: the five templates share most of their formulas' texts.
+
+    Most formulas differ from another only in their references (the same formula down a
+    column, or across the months): each shape is tokenized and parsed once, and its tree
+    takes the references of the formula at hand (see :func:`_shape`).
+    """
+    refs: list[str] = []
+
+    def take(match: re.Match) -> str:
+        if match.lastgroup != "ref":
+            return match[0]
+        refs.append(match[0])
+        return f"'\0'!A{len(refs)}"  # a reference no formula can hold: the sheet's name is NUL
+
+    shape = _REFERENCE.sub(take, formula)
+    if not refs:
+        return _Parser(formula, sheet).parse()
+    return _fill(_shape(shape, sheet), refs, sheet)
+
+
+# A string, or a reference exactly as the tokenizer reads one: a reference starts where no
+# name, number or reference goes on (the tokenizer reads ``LOG10``, ``X1Y`` or ``1E5`` whole).
+_REFERENCE = re.compile(rf"{_STRING}|(?<![\w.$'!:]){_REF}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(shape: str, sheet: str):
+    """The tree of a formula on ``sheet`` whose N-th reference is ``'\0'!AN``: :func:`_fill` puts the real ones in."""
+    return _Parser(shape, sheet).parse()
+
+
+def _fill(node, refs: list[str], sheet: str):
+    """``node`` with every placeholder reference replaced by ``refs[N - 1]``, read on ``sheet``."""
+    kind = node[0]
+    if kind == "range":
+        placeholder = node[1]
+        if placeholder.sheet != "\0":
+            return node
+        return ("range", _range(refs[placeholder.top - 1], sheet))
+    if kind == "bin":
+        return ("bin", node[1], _fill(node[2], refs, sheet), _fill(node[3], refs, sheet))
+    if kind == "call":
+        return ("call", node[1], [_fill(arg, refs, sheet) for arg in node[2]])
+    if kind == "neg":
+        return ("neg", _fill(node[1], refs, sheet))
+    return node  # a value or a name
 
 
 def evaluate(cells: Mapping[str, Mapping[tuple[int, int], object]], names: Mapping[str, str]) -> dict:

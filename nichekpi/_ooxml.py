@@ -72,15 +72,23 @@ def tidy(package: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(package)) as source:
         names = source.namelist()
         parts = {name: source.read(name) for name in names}
-    trees = {name: ET.fromstring(data) for name, data in parts.items() if name.endswith((".xml", ".rels"))}  # noqa: S314
-    _share_strings(trees, names)
-    _cache_values(trees)
+    try:
+        rows, trees = _read_rows(parts)
+    except _NotPlain:  # a worksheet openpyxl's writer did not shape: every part as a tree
+        rows, trees = {}, {}
+    for name, data in parts.items():
+        if name.endswith((".xml", ".rels")) and name not in trees:
+            trees[name] = ET.fromstring(data)  # noqa: S314
+    _share_strings(trees, names, rows)
+    _cache_values(trees, rows)
     for name, tree in trees.items():
         if name == "xl/styles.xml":
             _order_fonts(tree)
         elif name == "docProps/core.xml":
             _source_date(tree)
         parts[name] = _DECLARATION + _serialize(tree)
+        if name in rows and rows[name]:
+            parts[name] = parts[name].replace(b"\0", _write_rows(rows[name]), 1)  # the mark in sheetData
     first = [n for n in ("[Content_Types].xml", "_rels/.rels") if n in names]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -93,11 +101,6 @@ def tidy(package: bytes) -> bytes:
     return out.getvalue()
 
 
-def tidy_file(path: Path) -> None:
-    """Rewrite the .xlsx at ``path`` with :func:`tidy`."""
-    path.write_bytes(tidy(path.read_bytes()))
-
-
 # -- parts ------------------------------------------------------------------------------
 
 
@@ -105,15 +108,34 @@ def _q(namespace: str, tag: str) -> str:
     return f"{{{namespace}}}{tag}"
 
 
-def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
+def _share_strings(trees: dict[str, ET.Element], names: list[str], rows: dict[str, list] | None = None) -> None:
     """Move the worksheets' inline strings into the shared-strings part (added if missing)."""
+    rows = rows or {}
     strings = trees.get(_SHARED_STRINGS)
     if strings is None:
         strings = ET.Element(_q(SML, "sst"))
     index = {_key(si): n for n, si in enumerate(strings)}
-    moved = 0
+    moved = count = 0
     sheets = sorted((n for n in trees if n.startswith("xl/worksheets/") and n.endswith(".xml")), key=_natural)
     for name in sheets:
+        if name in rows:
+            for row in rows[name]:
+                for cell in row[1]:
+                    kind = cell[2]
+                    if kind == "inlineStr":
+                        text, preserve = cell[5]
+                        key = (text, _PRESERVE if preserve else ())
+                        if key not in index:
+                            index[key] = len(index)
+                            si = ET.SubElement(strings, _q(SML, "si"))
+                            ET.SubElement(si, _q(SML, "t"), dict(_PRESERVE) if preserve else {}).text = text or None
+                        cell[1] = cell[1].replace(' t="inlineStr"', ' t="s"', 1)  # t keeps its place, as in a tree
+                        cell[2], cell[4], cell[5] = "s", str(index[key]), None
+                        moved += 1
+                    elif kind != "s":
+                        continue
+                    count += 1
+            continue
         for cell in trees[name].iter(_q(SML, "c")):
             if cell.get("t") != "inlineStr":
                 continue
@@ -131,7 +153,9 @@ def _share_strings(trees: dict[str, ET.Element], names: list[str]) -> None:
             moved += 1
     if not moved and _SHARED_STRINGS not in trees:
         return
-    count = sum(1 for sheet in sheets for cell in trees[sheet].iter(_q(SML, "c")) if cell.get("t") == "s")
+    count += sum(
+        1 for sheet in sheets if sheet not in rows for cell in trees[sheet].iter(_q(SML, "c")) if cell.get("t") == "s"
+    )
     strings.set("count", str(count))
     strings.set("uniqueCount", str(len(strings)))
     if _SHARED_STRINGS not in trees:
@@ -175,7 +199,7 @@ def _sheet_parts(trees: dict[str, ET.Element]) -> dict[str, str]:
     return parts
 
 
-def _cache_values(trees: dict[str, ET.Element]) -> None:
+def _cache_values(trees: dict[str, ET.Element], rows: dict[str, list] | None = None) -> None:
     """Give every formula cell the value it computes (see :mod:`nichekpi._evaluate`).
 
     A reader that never recalculates then shows the numbers; Excel still recalculates
@@ -184,27 +208,32 @@ def _cache_values(trees: dict[str, ET.Element]) -> None:
     """
     if "xl/workbook.xml" not in trees:
         return
+    rows = rows or {}
     strings = [
         "".join(t.text or "" for t in si.iter(_q(SML, "t"))) for si in trees.get(_SHARED_STRINGS, ET.Element("x"))
     ]
     parts = {name: part for name, part in _sheet_parts(trees).items() if part in trees}
     cells: dict[str, dict[tuple[int, int], object]] = {}
-    formula_cells: dict[tuple[str, int, int], ET.Element] = {}
+    formula_cells: dict[tuple[str, int, int], object] = {}
     for sheet, part in parts.items():
         cells[sheet] = sheet_cells = {}
-        for cell in trees[part].iter(_CELL):
-            at = parse_cell(cell.get("r", ""))
-            formula, value = cell.find(_FORMULA), cell.find(_VALUE)
-            text = value.text if value is not None else None
+        if part in rows:
+            items = ((c[0], c[2] or "n", c[3], c[4] or None, c) for row in rows[part] for c in row[1])
+        else:
+            items = (
+                (cell.get("r", ""), cell.get("t", "n"), _text(cell.find(_FORMULA)), _text(cell.find(_VALUE)), cell)
+                for cell in trees[part].iter(_CELL)
+            )
+        for r, kind, formula, text, element in items:
+            at = parse_cell(r)
             if formula is not None:
-                if formula.get("t") not in (None, "normal") or not formula.text:
+                if formula is _NOT_NORMAL or not formula:
                     return  # shared or array formulas: not this evaluator's
-                sheet_cells[at] = "=" + formula.text
-                formula_cells[(sheet, *at)] = cell
+                sheet_cells[at] = "=" + formula
+                formula_cells[(sheet, *at)] = element
                 continue
             if text is None:
                 continue
-            kind = cell.get("t", "n")
             if kind == "s":
                 sheet_cells[at] = strings[int(text)]
             elif kind in ("str", "inlineStr"):
@@ -225,28 +254,249 @@ def _cache_values(trees: dict[str, ET.Element]) -> None:
     except Unsupported:
         return
     for key, cell in formula_cells.items():
-        _write_value(cell, values[key])
+        if isinstance(cell, list):  # read by _read_rows
+            _set_value(cell, values[key])
+        else:
+            _write_value(cell, values[key])
+
+
+_NOT_NORMAL = object()  # a formula element whose t is neither absent nor "normal"
+
+
+def _text(element: ET.Element | None) -> object:
+    """A <f> or <v> element's text: None without one, :data:`_NOT_NORMAL` for a shared or array formula."""
+    if element is None:
+        return None
+    if element.tag == _FORMULA and element.get("t") not in (None, "normal"):
+        return _NOT_NORMAL
+    return element.text if element.text is not None else ("" if element.tag == _FORMULA else None)
+
+
+def _value_text(value: object) -> tuple[str | None, str]:
+    """The t attribute (None for a number) and the <v> text of a computed value."""
+    if isinstance(value, Error):
+        return "e", value.code
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, str):
+        return "str", value
+    return None, str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _write_value(cell: ET.Element, value: object) -> None:
     for old in cell.findall(_VALUE):
         cell.remove(old)
     cell.attrib.pop("t", None)
-    if isinstance(value, Error):
-        cell.set("t", "e")
-        text = value.code
-    elif isinstance(value, bool):
-        cell.set("t", "b")
-        text = "1" if value else "0"
-    elif isinstance(value, str):
-        cell.set("t", "str")
-        text = value
-    else:
-        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    kind, text = _value_text(value)
+    if kind:
+        cell.set("t", kind)
     element = ET.Element(_VALUE)
     element.text = text
     formula = cell.find(_FORMULA)
     cell.insert(list(cell).index(formula) + 1, element)
+
+
+def _set_value(cell: list, value: object) -> None:
+    """:func:`_write_value` for a cell read by :func:`_read_rows`: t moves to the end, as in a tree."""
+    kind, cell[4] = _value_text(value)
+    cell[1], cell[2] = _retyped(cell[1], kind), kind
+
+
+@functools.lru_cache(maxsize=1024)
+def _retyped(rest: str, kind: str | None) -> str:
+    rest = _TYPE.sub("", rest)
+    return f'{rest} t="{kind}"' if kind else rest
+
+
+# -- worksheets' rows, read and written without a tree ---------------------------------------
+#
+# Rows are most of a workbook's XML, and openpyxl writes them one way: no spaces between
+# elements, a cell's reference first, attributes without prefixes, a cell's children
+# <f>, <v> or <is><t>. Such a sheetData is read with one match per row and per cell,
+# into lists [reference, the other attributes as written, t, formula, value, inline]
+# (formula and value: None without the element, "" for an empty one; inline: None, or
+# (text, whether xml:space="preserve")), and written back as :func:`_serialize` writes
+# the tree of the same elements (after the same changes). A sheet in any other shape
+# (Excel's, or a planner's) is read as a tree: the bytes are the same either way.
+
+
+class _NotPlain(Exception):
+    """A worksheet's rows are not in the shape :func:`_read_rows` reads."""
+
+
+_PRESERVE = ((f"{{{_XML}}}space", "preserve"),)
+_ROW = re.compile(r'<row((?: [A-Za-z]+="[^"<]*")*) ?(/?)>|</row>')
+_CELL_XML = re.compile(
+    r'<c r="([A-Z]{1,3}[0-9]+)"((?: [A-Za-z]+="[^"<]*")*)(?: ?/>|>'
+    r"(?:<f>([^<]*)</f>|(<f ?/>))?"
+    r"(?:<v>([^<]*)</v>|(<v ?/>))?"
+    r'(<is><t( xml:space="preserve")?(?:>([^<]*)</t>| ?/>)</is>)?'
+    r"</c>)"
+)
+_ATTRIBUTE = re.compile(r' ([A-Za-z]+)="([^"<]*)"')
+_TYPE = re.compile(r' t="[^"]*"')
+_ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));|&")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+# What an XML parser refuses or rewrites: characters outside XML's Char, "]]>" in text, and
+# carriage returns (line ends are normalised); attributes also get tabs and newlines rewritten.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|]]>")
+_ENCODING = re.compile(rb"""\A\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+
+
+def _read_rows(parts: dict[str, bytes]) -> tuple[dict[str, list], dict[str, ET.Element]]:
+    """The rows of every worksheet in openpyxl's shape, and the rest of that sheet as a tree.
+
+    The tree's sheetData is empty; when the sheet has rows, its text is a NUL character
+    (which no XML text can hold) that :func:`tidy` replaces with :func:`_write_rows`.
+    """
+    rows: dict[str, list] = {}
+    trees: dict[str, ET.Element] = {}
+    for name, data in parts.items():
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        start = data.find(b"<sheetData>")
+        end = data.find(b"</sheetData>")
+        if start < 0 or end < start or data.count(b"<sheetData") != 1 or data.count(b"</sheetData>") != 1:
+            continue
+        declared = _ENCODING.match(data)
+        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            continue
+        try:
+            sheet_rows = _parse_rows(data[start + len(b"<sheetData>") : end].decode("utf-8"))
+            tree = ET.fromstring(data[:start] + b"<sheetData/>" + data[end + len(b"</sheetData>") :])  # noqa: S314
+        except (_NotPlain, UnicodeDecodeError, ET.ParseError):
+            continue
+        sheet_data = [child for child in tree if child.tag == _SHEET_DATA]
+        if tree.tag != _q(SML, "worksheet") or len(sheet_data) != 1 or list(tree.iter(_SHEET_DATA)) != sheet_data:
+            continue
+        if sheet_rows:
+            sheet_data[0].text = "\0"
+        rows[name], trees[name] = sheet_rows, tree
+    return rows, trees
+
+
+_SHEET_DATA = f"{{{SML}}}sheetData"
+
+
+def _parse_rows(xml: str) -> list:
+    if _REFUSED.search(xml):
+        raise _NotPlain
+    rows: list = []
+    cells: list | None = None
+    at, length = 0, len(xml)
+    row_match, cell_match = _ROW.match, _CELL_XML.match
+    while at < length:
+        if cells is not None:
+            found = cell_match(xml, at)
+            if found:
+                r, rest, formula, no_formula, value, no_value, inline, preserve, text = found.groups()
+                kind = _kind(rest)
+                if formula is not None:
+                    formula = _unescape(formula) if "&" in formula else formula
+                elif no_formula:
+                    formula = ""
+                if value is not None:
+                    value = _unescape(value) if "&" in value else value
+                elif no_value:
+                    value = ""
+                if inline or kind == "inlineStr":
+                    if kind != "inlineStr" or formula is not None or value is not None:
+                        raise _NotPlain  # an inline string in its own shape only; anything else as a tree
+                    inline = (_unescape(text) if text else "", bool(preserve))
+                cells.append([r, rest, kind, formula, value, inline])
+                at = found.end()
+                continue
+        found = row_match(xml, at)
+        if not found:
+            raise _NotPlain
+        if found[0] == "</row>":
+            if cells is None:
+                raise _NotPlain
+            cells = None
+        elif cells is not None:
+            raise _NotPlain
+        else:
+            row = [_attributes(found[1]), []]
+            rows.append(row)
+            if not found[2]:
+                cells = row[1]
+        at = found.end()
+    if cells is not None:
+        raise _NotPlain
+    return rows
+
+
+@functools.lru_cache(maxsize=1024)
+def _kind(rest: str) -> str | None:
+    """The t of a cell whose attributes after its reference are ``rest``, which are written as they are.
+
+    That holds only for values that need no escaping and that a parser reads as written.
+    """
+    attributes = _attributes(rest)
+    if "r" in attributes or any(character in rest for character in "&>"):
+        raise _NotPlain
+    return attributes.get("t")
+
+
+def _attributes(text: str) -> dict[str, str]:
+    pairs = _ATTRIBUTE.findall(text)
+    attributes = {key: _unescape(value) for key, value in pairs}
+    if len(attributes) != len(pairs) or "xmlns" in attributes:
+        raise _NotPlain
+    for value in attributes.values():
+        if "\t" in value or "\n" in value:
+            raise _NotPlain
+    return attributes
+
+
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(_character, text)
+
+
+def _character(match: re.Match) -> str:
+    named, decimal, hexadecimal = match.groups()
+    if named:
+        return _NAMED[named]
+    if decimal is None and hexadecimal is None:
+        raise _NotPlain  # a bare "&": not well-formed
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000):
+        raise _NotPlain  # not a character XML allows
+    return chr(code)
+
+
+def _write_rows(rows: list) -> bytes:
+    """The rows as :func:`_serialize` writes the elements they were read from (after any change)."""
+    out: list[str] = []
+    append = out.append
+    special = _SPECIAL.search
+    for attributes, cells in rows:
+        pieces = ["<row"]
+        for key, value in attributes.items():
+            pieces.append(f' {key}="{_escape(value, attribute=True) if special(value) else value}"')
+        start = "".join(pieces)
+        if not cells:
+            append(start + "/>")
+            continue
+        append(start + ">")
+        for r, rest, _, formula, value, inline in cells:
+            if formula is None and value is None and inline is None:
+                append(f'<c r="{r}"{rest}/>')
+                continue
+            append(f'<c r="{r}"{rest}>')
+            if formula is not None:
+                append(f"<f>{_escape(formula) if special(formula) else formula}</f>" if formula else "<f/>")
+            if value is not None:
+                append(f"<v>{_escape(value) if special(value) else value}</v>" if value else "<v/>")
+            if inline is not None:
+                text, preserve = inline
+                tag = '<t xml:space="preserve"' if preserve else "<t"
+                append(f"<is>{tag}>{_escape(text)}</t></is>" if text else f"<is>{tag}/></is>")
+            append("</c>")
+        append("</row>")
+    return "".join(out).encode("utf-8")
 
 
 def _natural(name: str) -> tuple[int, str]:

@@ -20,6 +20,7 @@ names (``in_<kpi>_<input>``, ``kpi_<kpi>`` ...) stay the same.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 import tomllib
@@ -45,7 +46,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from nichekpi._files import replacing
-from nichekpi._ooxml import tidy_file
+from nichekpi._gcpause import collector_paused
+from nichekpi._ooxml import tidy
 from nichekpi.catalog import TIER_KEYS, TIERS, Business, Kpi, words
 from nichekpi.errors import KpiInputError
 
@@ -927,6 +929,7 @@ def _kpi_chart(kpi: Kpi, wb: Workbook, rows: Mapping[str, int], months: Referenc
     return chart
 
 
+@collector_paused()
 def build_workbook(
     business: Business,
     year: int,
@@ -1109,8 +1112,16 @@ def example_values(business: Business) -> dict[tuple[str, str], list[object]]:
     return values
 
 
+@collector_paused()
+def package_bytes(wb: Workbook) -> bytes:
+    """The .xlsx bytes of ``wb``: openpyxl's package, tidied into Excel's shape (the same with or without lxml)."""
+    written = io.BytesIO()
+    wb.save(written)
+    return tidy(written.getvalue())
+
+
 def save_atomically(wb: Workbook, path: Path) -> None:
     """Save through a temporary file in the same folder, so an interrupted run leaves no half-written workbook."""
+    package = package_bytes(wb)
     with replacing(path) as temporary:
-        wb.save(temporary)
-        tidy_file(temporary)  # Excel's shape, the same bytes with or without lxml
+        temporary.write_bytes(package)

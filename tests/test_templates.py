@@ -261,11 +261,26 @@ def test_templates_from_a_users_business_file(tmp_path):
 
 
 def test_an_interrupted_save_leaves_no_half_written_file(tmp_path, monkeypatch):
-    def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK half a workbook")
+    def broken_save(self, filename):  # openpyxl writes the package (in memory, or to a file)
+        if hasattr(filename, "write"):
+            filename.write(b"PK half a workbook")
+        else:
+            Path(filename).write_bytes(b"PK half a workbook")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"]) == 130  # Ctrl+C's status
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_write_of_the_file_leaves_no_half_written_file(tmp_path, monkeypatch):
+    write_bytes = Path.write_bytes
+
+    def broken_write(self, data):
+        write_bytes(self, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"]) == 130  # Ctrl+C's status
     assert list(tmp_path.iterdir()) == []
 
@@ -317,11 +332,13 @@ def test_an_interrupted_overwrite_keeps_the_previous_workbook(tmp_path, monkeypa
     assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses"]) == 0
     before = (tmp_path / "custom-dollhouses.xlsx").read_bytes()
 
-    def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK half a workbook")
+    write_bytes = Path.write_bytes
+
+    def broken_write(self, data):  # the package is made in memory; the disk fills while it is written
+        write_bytes(self, data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     capsys.readouterr()
     assert main(["templates", "--out", str(tmp_path), "--business", "custom-dollhouses", "--force"]) == 1
     assert capsys.readouterr().err == f"nichekpi: cannot write {tmp_path / 'custom-dollhouses.xlsx'}: disk full\n"
