@@ -88,6 +88,26 @@ def through_xlwings(name: str, *args: object, module: object = udfs) -> object:
     return LOOP.run_until_complete(custom_functions_call(data, module))
 
 
+def awaited_in_a_running_loop(name: str, *args: object, number: int, module: object = udfs) -> None:
+    """``number`` calls awaited one after the other inside one running event loop, as a web server awaits them."""
+
+    async def calls() -> None:
+        for _ in range(number):
+            await custom_functions_call(
+                {
+                    "func_name": name,
+                    "args": list(args),
+                    "version": xlwings.__version__,
+                    "client": "Office.js",
+                    "runtime": "1.4",
+                    "caller_address": "Sheet1!B2",
+                },
+                module,
+            )
+
+    LOOP.run_until_complete(calls())
+
+
 def seconds(function, number: int) -> float:
     start = time.perf_counter()
     for _ in range(number):
@@ -156,9 +176,26 @@ def main(argv: list[str] | None = None) -> None:
     def scalar_direct():
         udfs.CSAT([[80]], [[100]])
 
+    def scalar_in_a_running_loop():
+        awaited_in_a_running_loop("CSAT", [[80]], [[100]], number=200)
+
+    def nothing_in_a_running_loop():
+        awaited_in_a_running_loop("CSAT", [[80]], [[100]], number=200, module=NOTHING_MODULE)
+
+    def scalar_floor_200():
+        for _ in range(200):
+            csat(80, 100)
+
     print("where a scalar call's time goes:")
     report("xlwings' path around a function doing nothing", median_ratio(nothing_path, scalar_floor, repeat, 200), 20)
     report("nichekpi's part: udfs.CSAT([[80]], [[100]])", median_ratio(scalar_direct, scalar_floor, repeat, 2000), 20)
+    print("the same calls awaited in one running event loop (no loop started per call), 200 at a time:")
+    for label, path in (
+        ("one scalar =CSAT(80,100) vs csat(80, 100)", scalar_in_a_running_loop),
+        ("xlwings' path around a function doing nothing", nothing_in_a_running_loop),
+    ):
+        batch, floor, ratio = median_ratio(path, scalar_floor_200, repeat, 1)
+        report(label, (batch / 200, floor / 200, ratio), 20)
 
 
 if __name__ == "__main__":
