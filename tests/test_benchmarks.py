@@ -25,12 +25,13 @@ def test_udf_benchmark_prints_its_ratios():
         assert line.rstrip().endswith("x")
 
 
-def test_excel_path_benchmark_prints_both_ratios_three_ways_and_a_scalar_call_split():
+def test_excel_path_benchmark_prints_both_ratios_three_ways_a_scalar_call_split_and_calls_in_a_running_loop():
     lines = run_benchmark("bench_excel_path.py", "--cells", "500", "--repeat", "5")  # asserts equal results
     ratios = [line for line in lines if line.rstrip().endswith("x)")]
-    assert len(ratios) == 8
+    assert len(ratios) == 10
     assert lines[0].startswith("nichekpi as it is") and "xlwings as shipped:" in lines
     assert "where a scalar call's time goes:" in lines
+    assert any(line.startswith("the same calls awaited in one running event loop") for line in lines)
 
 
 def test_refresh_benchmark_agrees_with_pandas_and_prints_its_ratio():
