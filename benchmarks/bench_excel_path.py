@@ -76,8 +76,9 @@ NOTHING.__signature__ = inspect.signature(NOTHING)  # as nichekpi's functions ca
 NOTHING_MODULE = types.SimpleNamespace(CSAT=NOTHING)
 
 
-def through_xlwings(name: str, *args: object, module: object = udfs) -> object:
-    data = {
+def request(name: str, *args: object) -> dict:
+    """What xlwings' JavaScript sends for one call of the function ``name`` from cell B2."""
+    return {
         "func_name": name,
         "args": list(args),
         "version": xlwings.__version__,
@@ -85,7 +86,10 @@ def through_xlwings(name: str, *args: object, module: object = udfs) -> object:
         "runtime": "1.4",
         "caller_address": "Sheet1!B2",
     }
-    return LOOP.run_until_complete(custom_functions_call(data, module))
+
+
+def through_xlwings(name: str, *args: object, module: object = udfs) -> object:
+    return LOOP.run_until_complete(custom_functions_call(request(name, *args), module))
 
 
 def awaited_in_a_running_loop(name: str, *args: object, number: int, module: object = udfs) -> None:
@@ -93,17 +97,7 @@ def awaited_in_a_running_loop(name: str, *args: object, number: int, module: obj
 
     async def calls() -> None:
         for _ in range(number):
-            await custom_functions_call(
-                {
-                    "func_name": name,
-                    "args": list(args),
-                    "version": xlwings.__version__,
-                    "client": "Office.js",
-                    "runtime": "1.4",
-                    "caller_address": "Sheet1!B2",
-                },
-                module,
-            )
+            await custom_functions_call(request(name, *args), module)
 
     LOOP.run_until_complete(calls())
 
