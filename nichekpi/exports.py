@@ -909,7 +909,23 @@ def monthly_orders(
 
 def _figures(con, delivered: bool) -> Monthly:
     """The monthly figures of table ``orders`` (one row per order, checked)."""
-    completed_month = "strftime(delivered, '%Y-%m')" if delivered else "placed_month"
+    if delivered:
+        # An order is completed in the month it was delivered; one pass counts those and, of
+        # them, the deliveries with a promised date (a month without any has none, not 0).
+        completions = """
+        done AS (
+            SELECT strftime(delivered, '%Y-%m') AS month, count(*) AS completed,
+                   NULLIF(count(*) FILTER (WHERE promised IS NOT NULL), 0) AS deliveries,
+                   count(*) FILTER (WHERE delivered <= promised) AS on_time
+            FROM orders WHERE delivered IS NOT NULL GROUP BY 1
+        )"""
+        done = "d.completed, d.deliveries, CASE WHEN d.deliveries IS NOT NULL THEN d.on_time END"
+    else:  # completed when placed; no deliveries
+        completions = """
+        done AS (
+            SELECT placed_month AS month, count(*) AS completed FROM orders WHERE placed_month IS NOT NULL GROUP BY 1
+        )"""
+        done = "d.completed, NULL, NULL"
     figures = con.execute(
         f"""
         WITH first_orders AS (
@@ -927,21 +943,11 @@ def _figures(con, delivered: bool) -> Monthly:
             SELECT month, count(*) AS customers,
                    count(*) FILTER (WHERE first_month < month OR orders >= 2) AS repeat_customers
             FROM customer_months GROUP BY 1
-        ),
-        completed AS (
-            SELECT {completed_month} AS month, count(*) AS completed FROM orders
-            WHERE {completed_month} IS NOT NULL GROUP BY 1
-        ),
-        deliveries AS (
-            SELECT strftime(delivered, '%Y-%m') AS month, count(*) AS deliveries,
-                   count(*) FILTER (WHERE delivered <= promised) AS on_time
-            FROM orders WHERE delivered IS NOT NULL AND promised IS NOT NULL GROUP BY 1
-        )
-        SELECT month, p.revenue, p.count, c.customers, c.repeat_customers, d.completed, v.deliveries, v.on_time
+        ),{completions}
+        SELECT month, p.revenue, p.count, c.customers, c.repeat_customers, {done}
         FROM placed p
         FULL JOIN customers c USING (month)
-        FULL JOIN completed d USING (month)
-        FULL JOIN deliveries v USING (month)
+        FULL JOIN done d USING (month)
         ORDER BY month
         """
     ).fetchall()
