@@ -725,32 +725,39 @@ def _fast_orders(con, path: Path, opened: _Opened, fmt: Format, reading: Reading
             ).fetchone()
         except Exception:  # duckdb raises its own exception types; the full reading words the failure
             return None
+    delivered = "delivered_date" in present
     for numbers in (True, False) if numbered else (False,):
         read = dict(columns)
         if numbers:
             read["order_id"] = sql, "TRY_CAST(@r AS BIGINT)", "(@v IS NULL OR CAST(@v AS VARCHAR) <> @r)"
-        found = _fast_pass(con, opened, read, numbers)
-        if found is None:
+        rows = _fast_pass(con, opened, read, numbers, delivered)
+        if rows is None:
             return None
-        refused, anonymous, odd_ids = found
-        if not odd_ids:
-            break
-    else:
+        # An order refused or with an odd id has an amount of -inf or +inf (NaN: both), and so its month.
+        revenues = [row[1] for row in rows if row[1] is not None]
+        if not (numbers and any(math.isnan(r) or r == math.inf for r in revenues)):
+            break  # with text ids, no order has an odd id
+    if any(not math.isfinite(r) for r in revenues):
         return None
-    if refused:
-        con.execute("DROP TABLE orders")
-        return None
+    anonymous = sum(row[-1] or 0 for row in rows)
     if anonymous:
         reading.notes.append(
             f"{path.name}: {_plural(anonymous, 'order')} without a customer id or e-mail: "
             "counted in revenue and orders, not in customers"
         )
-    return _figures(con, "delivered_date" in present)
+    return _as_monthly(rows)
 
 
-def _fast_pass(con, opened: _Opened, columns: dict[str, tuple[str, str, str]], numbers: bool) -> tuple | None:
-    """Table ``orders`` from one pass over the file, and the orders refused, without a customer, and
-    (with ``numbers``) whether an order id is not written as a whole number; ``None`` when DuckDB fails."""
+def _fast_pass(
+    con, opened: _Opened, columns: dict[str, tuple[str, str, str]], numbers: bool, delivered: bool
+) -> list[tuple] | None:
+    """The monthly rows of :func:`_monthly_rows` in one query over the file; ``None`` when DuckDB fails.
+
+    The orders are not kept: a month's revenue tells what the query found. An order with a
+    refused value, two customers or dates too far apart has an amount of -inf; one with an
+    id not written as a whole number (with ``numbers``), +inf; one with both, NaN. Amounts
+    the checks take are finite (below 1e15), and so are their sums.
+    """
     names = {"order_id": "id", "customer_id": "customer", "order_date": "placed", "amount": "value"}
     names |= {"promised_date": "promised", "delivered_date": "delivered"}
 
@@ -767,28 +774,18 @@ def _fast_pass(con, opened: _Opened, columns: dict[str, tuple[str, str, str]], n
     def missing(name: str) -> str:
         return name if name in given else "NULL::DATE"
 
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE orders AS
-            SELECT id AS order_id, min(customer) AS customer_id, strftime(min(placed), '%Y-%m') AS placed_month,
-                   sum(value) AS amount, CAST(max({missing("promised")}) AS DATE) AS promised,
-                   CAST(max({missing("delivered")}) AS DATE) AS delivered,
-                   bool_or(bad) OR COALESCE(min(customer) <> max(customer), false)
+    orders = f"""
+        SELECT id AS order_id, min(customer) AS customer_id, strftime(min(placed), '%Y-%m') AS placed_month,
+               sum(CASE WHEN {odd} THEN 'inf'::DOUBLE WHEN {bad} THEN '-inf'::DOUBLE ELSE value END)
+               - CASE WHEN COALESCE(min(customer) <> max(customer), false)
                    OR COALESCE(CAST(max(placed) AS DATE) - CAST(min(placed) AS DATE) > {ORDER_SPAN_DAYS}, false)
-                   AS refused,
-                   bool_or(odd) AS odd
-            FROM (
-                SELECT *, {bad} AS bad, {odd} AS odd
-                FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader}))
-            )
-            GROUP BY id
-            """
-        )
-        return con.execute(
-            "SELECT count(*) FILTER (WHERE refused), count(*) FILTER (WHERE customer_id IS NULL), bool_or(odd) "
-            "FROM orders"
-        ).fetchone()
+                 THEN 'inf'::DOUBLE ELSE 0 END AS amount,
+               CAST(max({missing("promised")}) AS DATE) AS promised,
+               CAST(max({missing("delivered")}) AS DATE) AS delivered
+        FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader}))
+        GROUP BY id"""
+    try:
+        return _monthly_rows(con, delivered, orders)
     except Exception:  # duckdb raises its own exception types; the full reading words the failure
         return None
 
@@ -909,6 +906,13 @@ def monthly_orders(
 
 def _figures(con, delivered: bool) -> Monthly:
     """The monthly figures of table ``orders`` (one row per order, checked)."""
+    return _as_monthly(_monthly_rows(con, delivered))
+
+
+def _monthly_rows(con, delivered: bool, orders: str | None = None) -> list[tuple]:
+    """Per month: the month, revenue, orders, customers, repeat customers, completed, deliveries,
+    on time, and the orders without a customer; of table ``orders``, or of the query ``orders``
+    (one row per order, in the table's columns)."""
     if delivered:
         # An order is completed in the month it was delivered; one pass counts those and, of
         # them, the deliveries with a promised date (a month without any has none, not 0).
@@ -926,9 +930,11 @@ def _figures(con, delivered: bool) -> Monthly:
             SELECT placed_month AS month, count(*) AS completed FROM orders WHERE placed_month IS NOT NULL GROUP BY 1
         )"""
         done = "d.completed, NULL, NULL"
-    figures = con.execute(
+    source = f"orders AS MATERIALIZED ({orders})," if orders else ""
+    return con.execute(
         f"""
-        WITH first_orders AS (
+        WITH {source}
+        first_orders AS (
             SELECT customer_id, min(placed_month) AS first_month FROM orders
             WHERE customer_id IS NOT NULL GROUP BY customer_id
         ),
@@ -937,24 +943,33 @@ def _figures(con, delivered: bool) -> Monthly:
             FROM orders o JOIN first_orders f USING (customer_id) GROUP BY o.placed_month, o.customer_id
         ),
         placed AS (
-            SELECT placed_month AS month, sum(amount) AS revenue, count(*) AS count FROM orders GROUP BY 1
+            SELECT placed_month AS month, sum(amount) AS revenue, count(*) AS count,
+                   count(*) FILTER (WHERE customer_id IS NULL) AS anonymous
+            FROM orders GROUP BY 1
         ),
         customers AS (
             SELECT month, count(*) AS customers,
                    count(*) FILTER (WHERE first_month < month OR orders >= 2) AS repeat_customers
             FROM customer_months GROUP BY 1
         ),{completions}
-        SELECT month, p.revenue, p.count, c.customers, c.repeat_customers, {done}
+        SELECT month, p.revenue, p.count, c.customers, c.repeat_customers, {done}, p.anonymous
         FROM placed p
         FULL JOIN customers c USING (month)
         FULL JOIN done d USING (month)
         ORDER BY month
         """
     ).fetchall()
+
+
+def _as_monthly(rows: list[tuple]) -> Monthly:
+    """The figures of :func:`_monthly_rows`."""
     names = ("revenue", "count", "customers", "repeat_customers", "completed", "deliveries", "on_time")
     # A month only gets the figures it has: no orders placed in a month leaves its revenue
     # unknown rather than 0 (which would read as a month without sales).
-    return {month: {n: float(v) for n, v in zip(names, values) if v is not None} for month, *values in figures}
+    return {
+        month: {n: float(v) for n, v in zip(names, values, strict=True) if v is not None}
+        for month, *values, _anonymous in rows
+    }
 
 
 def _format(kind: str, given: str | None, header: list[str], path: Path, reading: Reading) -> Format:

@@ -206,3 +206,18 @@ def test_order_ids_read_as_numbers_start_again_as_text_at_one_written_otherwise(
     assert sum(m["count"] for m in expected.values()) == 3001
     monkeypatch.setattr(exports, "_load", lambda *args: pytest.fail("the full reading was used"))
     assert monthly_orders(path) == expected
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["A-7,c5,2026-01-12,1", "3,c3,2026-01-13,x"],  # an id written otherwise, and a bad amount elsewhere
+        ["A-7,c5,2026-01-12,x"],  # both in one row
+        ["A-7,c5,2026-01-12,1", "5,c9,2026-01-12,1"],  # an id written otherwise, and an order with two customers
+    ],
+)
+def test_an_id_written_otherwise_and_a_refused_order_in_one_file_take_the_full_reading(tmp_path, extra):
+    rows = [f"{n},c{n % 7},2026-0{1 + n % 9}-1{n % 10},{n % 50}.5" for n in range(1, 3001)]
+    path = csv_file(tmp_path, rows + extra, "order_id,customer_id,order_date,amount\n")
+    got = same_both_ways(path)
+    assert isinstance(got, str) and got.startswith(f"{path}, row"), got
