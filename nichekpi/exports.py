@@ -21,7 +21,9 @@ The figures (see :data:`nichekpi.catalog.EXPORT_METRICS`), per month ``YYYY-MM``
   that have a promised date) and ``on_time`` (of those, delivered on or before the
   promised calendar day, whatever the hour).
   Rows may be order lines: an order's amount is the sum of its rows; its lines must
-  name one customer and dates at most :data:`ORDER_SPAN_DAYS` days apart.
+  name one customer and dates at most :data:`ORDER_SPAN_DAYS` days apart. Amounts are
+  added up exactly, to the millionth (:func:`_exact_sum`): a month's revenue is the
+  number nearest to the sum of its amounts as written, whatever the order of the rows.
 * survey: ``responses``, ``rating_sum``; on a 1-5 or 1-10 scale ``satisfied`` (4 or 5,
   8 to 10); on a 0-10 scale ``promoters`` (9-10), ``passives`` (7-8), ``detractors`` (0-6).
 
@@ -666,14 +668,14 @@ def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str, str]] | None:
         elif role == "amount":
             if kind == "VARCHAR":
                 # Such text is read as it is by the full reading when every amount is written so.
-                bad = f"(@v IS NULL OR NOT isfinite(@v) OR NOT regexp_full_match(@r, '{_PLAIN_AMOUNT}'))"
+                bad = f"(@v IS NULL OR @v >= {EXACT_BELOW:.0f} OR NOT regexp_full_match(@r, '{_PLAIN_AMOUNT}'))"
                 found[role] = sql, "TRY_CAST(@r AS DOUBLE)", bad
             elif kind == "DOUBLE":  # its text is plain when it has at most two decimals (and no exponent)
-                bad = "(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= 1e15 OR round(@v, 2) <> @v)"
+                bad = f"(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= {EXACT_BELOW:.0f} OR round(@v, 2) <> @v)"
                 found[role] = sql, "@r", bad
             elif kind in _INTEGER_TYPES or re.fullmatch(r"DECIMAL\([0-9]+,[012]\)", kind):  # its text is plain
                 # equal to the number its text reads as (tests check)
-                found[role] = sql, "CAST(@r AS DOUBLE)", "(@r IS NULL OR @r < 0 OR @r >= 1000000000000000)"
+                found[role] = sql, "CAST(@r AS DOUBLE)", f"(@r IS NULL OR @r < 0 OR @r >= {EXACT_BELOW:.0f})"
             else:
                 return None
         else:  # a date
@@ -756,7 +758,7 @@ def _fast_pass(
     The orders are not kept: a month's revenue tells what the query found. An order with a
     refused value, two customers or dates too far apart has an amount of -inf; one with an
     id not written as a whole number (with ``numbers``), +inf; one with both, NaN. Amounts
-    the checks take are finite (below 1e15), and so are their sums.
+    the checks take are finite (below :data:`EXACT_BELOW`), and so are their sums.
     """
     names = {"order_id": "id", "customer_id": "customer", "order_date": "placed", "amount": "value"}
     names |= {"promised_date": "promised", "delivered_date": "delivered"}
@@ -776,13 +778,16 @@ def _fast_pass(
 
     orders = f"""
         SELECT id AS order_id, min(customer) AS customer_id, strftime(min(placed), '%Y-%m') AS placed_month,
-               sum(CASE WHEN {odd} THEN 'inf'::DOUBLE WHEN {bad} THEN '-inf'::DOUBLE ELSE value END)
+               {_exact_sum("marked", below=True)}
                - CASE WHEN COALESCE(min(customer) <> max(customer), false)
                    OR COALESCE(CAST(max(placed) AS DATE) - CAST(min(placed) AS DATE) > {ORDER_SPAN_DAYS}, false)
                  THEN 'inf'::DOUBLE ELSE 0 END AS amount,
                CAST(max({missing("promised")}) AS DATE) AS promised,
                CAST(max({missing("delivered")}) AS DATE) AS delivered
-        FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader}))
+        FROM (
+            SELECT *, CASE WHEN {odd} THEN 'inf'::DOUBLE WHEN {bad} THEN '-inf'::DOUBLE ELSE value END AS marked
+            FROM (SELECT *, {typed} FROM (SELECT {read} FROM {opened.reader}))
+        )
         GROUP BY id"""
     try:
         return _monthly_rows(con, delivered, orders)
@@ -879,7 +884,7 @@ def monthly_orders(
         if column in present:
             _check_dates(con, rows, column, typed, required=False)
     _check_currencies(con, rows, "currency" in present)
-    order_amount = "max(value)" if order_level else "sum(value)"
+    order_amount = "max(value)" if order_level else _exact_sum("value")
     con.execute(
         f"""
         CREATE TABLE orders AS
@@ -902,6 +907,31 @@ def monthly_orders(
     _check_orders(con, rows)
     _leave_out(con, rows, fmt, reading)
     return _figures(con, "delivered_date" in present)
+
+
+EXACT_BELOW = 1e9
+"""Amounts below this are added up exactly (see :func:`_exact_sum`)."""
+
+
+def _exact_sum(sql: str, *, below: bool = False) -> str:
+    """SQL adding up the amounts ``sql`` exactly, to the millionth; an aggregate, like ``sum``.
+
+    Added up as they come, amounts such as 69.55 + 76.85 + 78.60 give 224.99999999999997
+    (binary numbers cannot hold most decimals), and that depends on the order of the rows:
+    an average order value of exactly 75 would then fall below a threshold of 75. Each
+    amount is taken instead as a whole number of millionths (exact for amounts below
+    :data:`EXACT_BELOW`, and so is their sum up to 9e15 millionths); the total, divided
+    back, is the number nearest to the exact sum. Larger amounts, and the infinities the
+    one-pass reading uses as marks, are added up as they are. With ``below``, every finite
+    amount is known to be below :data:`EXACT_BELOW`: one sum does it (and keeps the marks).
+    """
+    if below:
+        return f"(sum(round(({sql}) * 1000000)) / 1000000)"
+    exact = f"abs({sql}) < {EXACT_BELOW:.0f}"
+    return (
+        f"(CASE WHEN count({sql}) > 0 THEN COALESCE(sum(round(({sql}) * 1000000)) FILTER (WHERE {exact}), 0) / 1000000"
+        f" + COALESCE(sum({sql}) FILTER (WHERE NOT ({exact})), 0) END)"
+    )
 
 
 def _figures(con, delivered: bool) -> Monthly:
@@ -943,7 +973,7 @@ def _monthly_rows(con, delivered: bool, orders: str | None = None) -> list[tuple
             FROM orders o JOIN first_orders f USING (customer_id) GROUP BY o.placed_month, o.customer_id
         ),
         placed AS (
-            SELECT placed_month AS month, sum(amount) AS revenue, count(*) AS count,
+            SELECT placed_month AS month, {_exact_sum("amount")} AS revenue, count(*) AS count,
                    count(*) FILTER (WHERE customer_id IS NULL) AS anonymous
             FROM orders GROUP BY 1
         ),
