@@ -668,14 +668,15 @@ def _fast_columns(opened: _Opened) -> dict[str, tuple[str, str, str]] | None:
         elif role == "amount":
             if kind == "VARCHAR":
                 # Such text is read as it is by the full reading when every amount is written so.
-                bad = f"(@v IS NULL OR @v >= {EXACT_BELOW:.0f} OR NOT regexp_full_match(@r, '{_PLAIN_AMOUNT}'))"
+                plain = f"regexp_full_match(@r, '{_PLAIN_AMOUNT}')"
+                bad = f"(@v IS NULL OR NOT isfinite(@v) OR @v >= {EXACT_BELOW} OR NOT {plain})"
                 found[role] = sql, "TRY_CAST(@r AS DOUBLE)", bad
             elif kind == "DOUBLE":  # its text is plain when it has at most two decimals (and no exponent)
-                bad = f"(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= {EXACT_BELOW:.0f} OR round(@v, 2) <> @v)"
+                bad = f"(@v IS NULL OR NOT isfinite(@v) OR @v < 0 OR @v >= {EXACT_BELOW} OR round(@v, 2) <> @v)"
                 found[role] = sql, "@r", bad
             elif kind in _INTEGER_TYPES or re.fullmatch(r"DECIMAL\([0-9]+,[012]\)", kind):  # its text is plain
                 # equal to the number its text reads as (tests check)
-                found[role] = sql, "CAST(@r AS DOUBLE)", f"(@r IS NULL OR @r < 0 OR @r >= {EXACT_BELOW:.0f})"
+                found[role] = sql, "CAST(@r AS DOUBLE)", f"(@r IS NULL OR @r < 0 OR @r >= {EXACT_BELOW})"
             else:
                 return None
         else:  # a date
@@ -909,8 +910,9 @@ def monthly_orders(
     return _figures(con, "delivered_date" in present)
 
 
-EXACT_BELOW = 1e9
+EXACT_BELOW = 1_000_000_000
 """Amounts below this are added up exactly (see :func:`_exact_sum`)."""
+_MILLIONTHS = 1_000_000
 
 
 def _exact_sum(sql: str, *, below: bool = False) -> str:
@@ -925,11 +927,12 @@ def _exact_sum(sql: str, *, below: bool = False) -> str:
     one-pass reading uses as marks, are added up as they are. With ``below``, every finite
     amount is known to be below :data:`EXACT_BELOW`: one sum does it (and keeps the marks).
     """
+    millionths = f"sum(round(({sql}) * {_MILLIONTHS}))"
     if below:
-        return f"(sum(round(({sql}) * 1000000)) / 1000000)"
-    exact = f"abs({sql}) < {EXACT_BELOW:.0f}"
+        return f"({millionths} / {_MILLIONTHS})"
+    exact = f"abs({sql}) < {EXACT_BELOW}"
     return (
-        f"(CASE WHEN count({sql}) > 0 THEN COALESCE(sum(round(({sql}) * 1000000)) FILTER (WHERE {exact}), 0) / 1000000"
+        f"(CASE WHEN count({sql}) > 0 THEN COALESCE({millionths} FILTER (WHERE {exact}), 0) / {_MILLIONTHS}"
         f" + COALESCE(sum({sql}) FILTER (WHERE NOT ({exact})), 0) END)"
     )
 
